@@ -1,0 +1,32 @@
+export const invalidJsonMessage = (): string =>
+  'The body is not valid JSON. Visiwise sends a JSON object { "type": ..., "data": { ... } }.';
+
+export const invalidEnvelopeMessage = (problem: string): string =>
+  `The body is not a Visiwise event envelope: ${problem}. Expected a JSON object with a string ` +
+  '"type" and an object "data".';
+
+export const invalidEventTypeMessage = (): string =>
+  'The event "type" must be 1 to 128 characters of letters, digits, ".", "_" or "-", starting ' +
+  'with a letter or digit.';
+
+export const invalidPayloadMessage = (type: string, problem: string): string =>
+  `The "data" of a "${type}" event is unusable: ${problem}.`;
+
+export const invalidHandlerTypeMessage = (type: string): string =>
+  `@OnVisiwiseEvent(${JSON.stringify(type)}): not a valid event type. Use "*" or a type such as ` +
+  '"shipment.tracked" (letters, digits, ".", "_", "-").';
+
+export const missingEventEmitterMessage = (): string =>
+  'VisiwiseWebhookModule needs EventEmitter2 to deliver events to @OnVisiwiseEvent handlers. Add ' +
+  'EventEmitterModule.forRoot() (from @nestjs/event-emitter) to the imports of your AppModule.';
+
+export const handlerFailedLogMessage = (id: string, type: string, handlerCount: number): string =>
+  `Handler failed for Visiwise event ${id} (${type}); ${handlerCount} handler(s) ran. The delivery ` +
+  'is answered 500 so Visiwise retries it.';
+
+export const noHandlerLogMessage = (type: string): string =>
+  `No @OnVisiwiseEvent handler for "${type}" events; they are acknowledged and dropped.`;
+
+export const unknownTypeLogMessage = (type: string): string =>
+  `Received a Visiwise event of unknown type "${type}"; it is acknowledged and emitted to wildcard ` +
+  "('*') handlers only.";

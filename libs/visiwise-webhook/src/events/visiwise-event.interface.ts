@@ -1,0 +1,61 @@
+import type { VisiwiseShipment } from './shipment.interface';
+
+/**
+ * Event type -> payload (`data`) type. Augment it with declaration merging to type events this
+ * package does not know yet:
+ *
+ * ```ts
+ * declare module 'nestjs-visiwise-webhook' {
+ *   interface VisiwiseEventMap { 'shipment.arrived': { trackingReference: string } }
+ * }
+ * ```
+ */
+export interface VisiwiseEventMap {
+  /** Tracking of a shipment finished (successfully or not). */
+  'shipment.tracked': VisiwiseShipment;
+}
+
+/** A known (typed) event type: a key of {@link VisiwiseEventMap}. */
+export type VisiwiseEventType = Extract<keyof VisiwiseEventMap, string>;
+
+/** Payload type of an event type: the mapped type if known, otherwise an open JSON object. */
+export type VisiwiseEventData<K extends string> = K extends VisiwiseEventType
+  ? VisiwiseEventMap[K]
+  : Readonly<Record<string, unknown>>;
+
+/**
+ * One verified Visiwise event, as handlers receive it.
+ * `K` is the event type; for a known type, `data` is typed from {@link VisiwiseEventMap}.
+ */
+export interface VisiwiseEvent<K extends string = VisiwiseEventType> {
+  /** The delivery id (`svix-id`): the same on every retry of this event, so use it for idempotency. */
+  readonly id: string;
+  /** The event type, e.g. `shipment.tracked`. */
+  readonly type: K;
+  /**
+   * When the event happened: the envelope's `timestamp` if it is a valid date, otherwise the signed
+   * `svix-timestamp` of the delivery.
+   */
+  readonly timestamp: Date;
+  /** The event payload, with unknown fields kept. */
+  readonly data: VisiwiseEventData<K>;
+  /** When this process received the delivery. */
+  readonly receivedAt: Date;
+}
+
+/** Distributes over a union of types: `VisiwiseEventOf<'a' | 'b'>` = `VisiwiseEvent<'a'> | VisiwiseEvent<'b'>`. */
+export type VisiwiseEventOf<K extends string> = K extends string ? VisiwiseEvent<K> : never;
+
+/**
+ * Any event, as a wildcard (`'*'`) handler receives it: one of the known events, or an event of a
+ * type this package does not know (forwarded, never rejected). Narrow with {@link isVisiwiseEvent}.
+ */
+export type AnyVisiwiseEvent = VisiwiseEventOf<VisiwiseEventType> | VisiwiseEvent<string>;
+
+/** Narrows an event to a known type: `if (isVisiwiseEvent(e, 'shipment.tracked')) e.data.trackingReference`. */
+export function isVisiwiseEvent<K extends VisiwiseEventType>(
+  event: AnyVisiwiseEvent,
+  type: K,
+): event is VisiwiseEvent<K> {
+  return event.type === type;
+}

@@ -1,0 +1,90 @@
+import { EVENT_TYPE_PATTERN } from './events.constants';
+import type { VisiwiseEventType } from './visiwise-event.interface';
+import {
+  invalidEnvelopeMessage,
+  invalidEventTypeMessage,
+  invalidJsonMessage,
+  invalidPayloadMessage,
+} from './events.messages';
+
+/** Why a verified body could not become an event. */
+export type VisiwiseEnvelopeProblem =
+  'invalid_json' | 'invalid_envelope' | 'invalid_event_type' | 'invalid_payload';
+
+/** A body that parsed into `{ type, data }`, with the envelope timestamp if it had one. */
+export interface VisiwiseEnvelope {
+  readonly type: string;
+  readonly data: Record<string, unknown>;
+  readonly timestamp: Date | undefined;
+}
+
+export type EnvelopeParseResult =
+  | { readonly ok: true; readonly envelope: VisiwiseEnvelope }
+  | { readonly ok: false; readonly problem: VisiwiseEnvelopeProblem; readonly message: string };
+
+type PayloadCheck = (data: Record<string, unknown>) => string | undefined;
+
+/*
+ * Lenient checks of known payloads: only what a handler cannot work without. The payload schema is
+ * not published (docs/EVENTS.md), so anything stricter would turn a schema surprise into refused
+ * deliveries.
+ */
+// Keyed by every known type, so adding a type to VisiwiseEventMap without a check fails to compile.
+const PAYLOAD_CHECKS: { readonly [K in VisiwiseEventType]: PayloadCheck } = {
+  'shipment.tracked': (data) =>
+    typeof data['trackingReference'] === 'string' && data['trackingReference'] !== ''
+      ? undefined
+      : '"trackingReference" must be a non-empty string',
+};
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function fail(problem: VisiwiseEnvelopeProblem, message: string): EnvelopeParseResult {
+  return { ok: false, problem, message };
+}
+
+/**
+ * Parses the verified raw bytes (never a re-serialised body) into an envelope. Returns a result
+ * rather than throwing: every problem is the sender's, and the caller maps it to a 400.
+ */
+export function parseVisiwiseEnvelope(rawBody: Buffer): EnvelopeParseResult {
+  let body: unknown;
+  try {
+    body = JSON.parse(rawBody.toString('utf8'));
+  } catch {
+    return fail('invalid_json', invalidJsonMessage());
+  }
+  if (!isObject(body)) {
+    return fail('invalid_envelope', invalidEnvelopeMessage('the body is not a JSON object'));
+  }
+  const { type, data, timestamp } = body;
+  if (typeof type !== 'string') {
+    return fail('invalid_envelope', invalidEnvelopeMessage('"type" is missing or not a string'));
+  }
+  if (!EVENT_TYPE_PATTERN.test(type)) {
+    return fail('invalid_event_type', invalidEventTypeMessage());
+  }
+  if (!isObject(data)) {
+    return fail('invalid_envelope', invalidEnvelopeMessage('"data" is missing or not an object'));
+  }
+  const check = isKnownEventType(type) ? PAYLOAD_CHECKS[type] : undefined;
+  const problem = check?.(data);
+  if (problem !== undefined) {
+    return fail('invalid_payload', invalidPayloadMessage(type, problem));
+  }
+  return { ok: true, envelope: { type, data, timestamp: parseTimestamp(timestamp) } };
+}
+
+/** Whether this package types and checks the given event type. */
+export function isKnownEventType(type: string): type is VisiwiseEventType {
+  return Object.prototype.hasOwnProperty.call(PAYLOAD_CHECKS, type);
+}
+
+function parseTimestamp(value: unknown): Date | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number') {
+    return undefined;
+  }
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}

@@ -1,0 +1,59 @@
+import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { VisiwiseConfigurationError } from '../signature/visiwise-configuration.error';
+import { ANY_EVENT_NAME, eventNameFor } from './events.constants';
+import { missingEventEmitterMessage } from './events.messages';
+import type { AnyVisiwiseEvent } from './visiwise-event.interface';
+
+/** What happened when an event was handed to its handlers. */
+export interface VisiwisePublishOutcome {
+  /** How many handlers were called (type-specific and wildcard). */
+  readonly handlerCount: number;
+  /** Errors thrown or rejected by handlers, in handler order; empty when all succeeded. */
+  readonly errors: readonly unknown[];
+}
+
+type Listener = (...args: unknown[]) => unknown;
+
+/**
+ * Hands an event to its `@OnVisiwiseEvent` handlers through the application's EventEmitter2:
+ * first the handlers of its type, then the wildcard ones. Every handler is awaited, even when
+ * another fails, so that a delivery is answered only once all of them have finished.
+ */
+@Injectable()
+export class VisiwiseEventPublisher implements OnModuleInit {
+  constructor(@Optional() private readonly emitter?: EventEmitter2) {}
+
+  onModuleInit(): void {
+    if (!this.emitter) {
+      throw new VisiwiseConfigurationError(missingEventEmitterMessage());
+    }
+  }
+
+  /** Calls every handler of the event and reports which failed. Never rejects. */
+  async publish(event: AnyVisiwiseEvent): Promise<VisiwisePublishOutcome> {
+    const emitter = this.emitter;
+    if (!emitter) {
+      throw new VisiwiseConfigurationError(missingEventEmitterMessage());
+    }
+    // EventEmitter2.emitAsync would reject on the first failure while other handlers still run;
+    // calling the registered listeners ourselves lets us wait for all of them.
+    const listeners = [
+      ...(emitter.listeners(eventNameFor(event.type)) as Listener[]),
+      ...(emitter.listeners(ANY_EVENT_NAME) as Listener[]),
+    ];
+    // Wrapping each call in a promise also turns a synchronous throw into a rejection.
+    const settled = await Promise.allSettled(
+      listeners.map(
+        (listener) =>
+          new Promise((resolve) => {
+            resolve(listener.call(emitter, event));
+          }),
+      ),
+    );
+    const errors = settled
+      .filter((result): result is PromiseRejectedResult => result.status === 'rejected')
+      .map((result) => result.reason as unknown);
+    return { handlerCount: listeners.length, errors };
+  }
+}

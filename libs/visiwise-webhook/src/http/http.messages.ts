@@ -1,0 +1,18 @@
+export const unsupportedMediaTypeMessage = (): string =>
+  'Visiwise webhooks are JSON: send the body with Content-Type: application/json.';
+
+export const rawBodyUnavailableResponseMessage = (): string =>
+  'The webhook endpoint cannot verify signatures because it is misconfigured; see the server log.';
+
+export const rawBodyUnavailableLogMessage = (): string =>
+  'Cannot verify Visiwise webhook signatures: the raw request body is not available. Create the ' +
+  'application with `NestFactory.create(AppModule, { rawBody: true })` (Express or Fastify; in ' +
+  'tests: `moduleRef.createNestApplication(adapter, { rawBody: true })`), and do not replace ' +
+  "Nest's JSON body parser for this route (e.g. with app.use(express.json())). Every webhook " +
+  'delivery is answered 500 until this is fixed, so Visiwise keeps retrying them.';
+
+export const handlerFailedResponseMessage = (): string =>
+  'A handler failed to process the event; it will be processed again when Visiwise retries.';
+
+export const unsupportedContextMessage = (type: string): string =>
+  `VisiwiseSignatureGuard only protects HTTP routes, not "${type}" handlers.`;

@@ -1,0 +1,77 @@
+import { CanActivate, ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
+import { VisiwiseSignatureError } from '../signature/visiwise-signature.error';
+import type { VerifiedVisiwiseDelivery } from '../signature/visiwise-webhook-verifier';
+import { VISIWISE_WEBHOOK_CONFIG, LOGGER_CONTEXT } from '../visiwise-webhook.constants';
+import type { VisiwiseWebhookConfig } from '../visiwise-webhook.config';
+import {
+  rawBodyUnavailableLogMessage,
+  rawBodyUnavailableResponseMessage,
+  unsupportedContextMessage,
+  unsupportedMediaTypeMessage,
+} from './http.messages';
+import { VisiwiseWebhookException } from './visiwise-webhook.exception';
+import {
+  WebhookHttpRequest,
+  announcesBody,
+  isJsonContentType,
+  markVerified,
+} from './webhook-request';
+
+/**
+ * Lets a request through only if it is an authentic, fresh Visiwise delivery: JSON content type,
+ * valid svix-* headers, timestamp within tolerance, and a signature over the raw bytes made with
+ * a configured secret. Runs before anything parses the body; refusals are
+ * {@link VisiwiseWebhookException}s (415 / 401, or 500 when the app does not keep raw bodies).
+ *
+ * The module's own endpoint uses it; it can also protect an application's own route
+ * (`@UseGuards(VisiwiseSignatureGuard)`) in a module that imports `VisiwiseWebhookModule`.
+ */
+@Injectable()
+export class VisiwiseSignatureGuard implements CanActivate {
+  protected readonly logger = new Logger(LOGGER_CONTEXT);
+  private rawBodyProblemLogged = false;
+
+  constructor(@Inject(VISIWISE_WEBHOOK_CONFIG) private readonly config: VisiwiseWebhookConfig) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    if (context.getType() !== 'http') {
+      throw new Error(unsupportedContextMessage(context.getType()));
+    }
+    const request = context.switchToHttp().getRequest<WebhookHttpRequest>();
+    if (!isJsonContentType(request.headers)) {
+      throw new VisiwiseWebhookException('unsupported_media_type', unsupportedMediaTypeMessage());
+    }
+    const rawBody = this.getRawBody(request);
+    const delivery = this.verify(rawBody, request);
+    markVerified(request, { delivery, rawBody });
+    return true;
+  }
+
+  /** The exact bytes received. Override to read them from elsewhere (a custom body parser). */
+  protected getRawBody(request: WebhookHttpRequest): Buffer {
+    if (Buffer.isBuffer(request.rawBody)) {
+      return request.rawBody;
+    }
+    if (!announcesBody(request.headers)) {
+      // A body-less request never reaches Nest's raw-body hook; it is simply empty.
+      return Buffer.alloc(0);
+    }
+    if (!this.rawBodyProblemLogged) {
+      this.rawBodyProblemLogged = true;
+      this.logger.error(rawBodyUnavailableLogMessage());
+    }
+    throw new VisiwiseWebhookException('raw_body_unavailable', rawBodyUnavailableResponseMessage());
+  }
+
+  /** Verifies the delivery; maps a verification failure to a 401 with its reason. */
+  protected verify(rawBody: Buffer, request: WebhookHttpRequest): VerifiedVisiwiseDelivery {
+    try {
+      return this.config.verifier.verify(rawBody, request.headers);
+    } catch (error) {
+      if (error instanceof VisiwiseSignatureError) {
+        throw new VisiwiseWebhookException(error.reason, error.message);
+      }
+      throw error;
+    }
+  }
+}

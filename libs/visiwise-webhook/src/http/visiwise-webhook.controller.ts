@@ -1,0 +1,36 @@
+import { Controller, HttpCode, HttpStatus, Post, Req, Type, UseGuards } from '@nestjs/common';
+import { VisiwiseWebhookReceiver } from '../delivery/visiwise-webhook.receiver';
+import { VisiwiseSignatureGuard } from './visiwise-signature.guard';
+import { getVerified } from './webhook-request';
+
+/** Body of every acknowledged delivery. */
+export interface VisiwiseWebhookAck {
+  readonly status: 'received';
+}
+
+/**
+ * Builds the endpoint's controller class for one route. A fresh class per registration (rather
+ * than rewriting the route metadata of one shared class) keeps two registrations from silently
+ * overwriting each other's path.
+ */
+export function createVisiwiseWebhookController(path: string): Type<unknown> {
+  @Controller(path)
+  @UseGuards(VisiwiseSignatureGuard)
+  class VisiwiseWebhookController {
+    constructor(private readonly receiver: VisiwiseWebhookReceiver) {}
+
+    // Svix treats any 2xx as success; 200 (not Nest's default 201 for POST) is what it documents.
+    @Post()
+    @HttpCode(HttpStatus.OK)
+    async receive(@Req() request: object): Promise<VisiwiseWebhookAck> {
+      const verified = getVerified(request);
+      if (!verified) {
+        // Unreachable while the guard is in place; refuse rather than trust an unverified body.
+        throw new Error('VisiwiseWebhookController reached without a verified delivery');
+      }
+      await this.receiver.receive(verified.delivery, verified.rawBody);
+      return { status: 'received' };
+    }
+  }
+  return VisiwiseWebhookController;
+}

@@ -1,0 +1,79 @@
+import { HttpException, HttpStatus } from '@nestjs/common';
+import type { VisiwiseEnvelopeProblem } from '../events/visiwise-event.parser';
+import type { VisiwiseSignatureFailureReason } from '../signature/visiwise-signature.error';
+
+/**
+ * Why the webhook endpoint refused a delivery; it is the `reason` field of the JSON error body.
+ * Signature reasons answer 401, media type 415, envelope problems 400, and the two server-side
+ * faults 500 (Visiwise retries those).
+ */
+export type VisiwiseWebhookRejectionReason =
+  | VisiwiseSignatureFailureReason
+  | 'unsupported_media_type'
+  | VisiwiseEnvelopeProblem
+  | 'raw_body_unavailable'
+  | 'handler_failed';
+
+/** The HTTP status of each rejection reason. */
+export function statusForReason(reason: VisiwiseWebhookRejectionReason): HttpStatus {
+  switch (reason) {
+    case 'missing_headers':
+    case 'invalid_timestamp':
+    case 'timestamp_too_old':
+    case 'timestamp_too_new':
+    case 'invalid_signature':
+      return HttpStatus.UNAUTHORIZED;
+    case 'unsupported_media_type':
+      return HttpStatus.UNSUPPORTED_MEDIA_TYPE;
+    case 'invalid_json':
+    case 'invalid_envelope':
+    case 'invalid_event_type':
+    case 'invalid_payload':
+      return HttpStatus.BAD_REQUEST;
+    case 'raw_body_unavailable':
+    case 'handler_failed':
+      return HttpStatus.INTERNAL_SERVER_ERROR;
+    default: {
+      const unreachable: never = reason;
+      return unreachable;
+    }
+  }
+}
+
+const STATUS_TEXT: Readonly<Partial<Record<HttpStatus, string>>> = {
+  [HttpStatus.BAD_REQUEST]: 'Bad Request',
+  [HttpStatus.UNAUTHORIZED]: 'Unauthorized',
+  [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: 'Unsupported Media Type',
+  [HttpStatus.INTERNAL_SERVER_ERROR]: 'Internal Server Error',
+};
+
+/** JSON body of every refusal: `{ statusCode, error, reason, message }`. */
+export interface VisiwiseWebhookErrorBody {
+  readonly statusCode: number;
+  readonly error: string;
+  readonly reason: VisiwiseWebhookRejectionReason;
+  readonly message: string;
+}
+
+/**
+ * The exception the webhook endpoint throws when it refuses a delivery. Nest's exception filter
+ * renders it on Express and Fastify as `{ statusCode, error, reason, message }`, with the status
+ * that fits the reason. `message` tells the sender what to fix and never holds a secret.
+ */
+export class VisiwiseWebhookException extends HttpException {
+  /** Machine-readable cause, also in the response body. */
+  readonly reason: VisiwiseWebhookRejectionReason;
+
+  constructor(reason: VisiwiseWebhookRejectionReason, message: string) {
+    const status = statusForReason(reason);
+    const body: VisiwiseWebhookErrorBody = {
+      statusCode: status,
+      error: STATUS_TEXT[status] ?? 'Error',
+      reason,
+      message,
+    };
+    super(body, status);
+    this.name = 'VisiwiseWebhookException';
+    this.reason = reason;
+  }
+}

@@ -1,0 +1,58 @@
+// The public API of nestjs-visiwise-webhook. Named exports only: whatever is not listed here is
+// internal and may change without notice.
+
+export { VisiwiseWebhookModule } from './visiwise-webhook.module';
+export type {
+  VisiwiseWebhookModuleExtras,
+  VisiwiseWebhookModuleOptions,
+} from './visiwise-webhook-options.interface';
+
+export { VisiwiseWebhookVerifier } from './signature/visiwise-webhook-verifier';
+export type {
+  VerifiedVisiwiseDelivery,
+  VisiwiseVerifyOptions,
+  VisiwiseWebhookHeaderBag,
+  VisiwiseWebhookVerifierOptions,
+} from './signature/visiwise-webhook-verifier';
+export { VisiwiseSignatureError } from './signature/visiwise-signature.error';
+export type { VisiwiseSignatureFailureReason } from './signature/visiwise-signature.error';
+export { VisiwiseConfigurationError } from './signature/visiwise-configuration.error';
+
+export { OnVisiwiseEvent } from './events/on-visiwise-event.decorator';
+export type {
+  VisiwiseEventSelector,
+  VisiwiseHandlerDecorator,
+  VisiwiseHandlerEvent,
+} from './events/on-visiwise-event.decorator';
+export { isVisiwiseEvent } from './events/visiwise-event.interface';
+export type {
+  AnyVisiwiseEvent,
+  VisiwiseEvent,
+  VisiwiseEventData,
+  VisiwiseEventMap,
+  VisiwiseEventOf,
+  VisiwiseEventType,
+} from './events/visiwise-event.interface';
+export type {
+  VisiwiseArrivalTime,
+  VisiwiseBillOfLadingTracking,
+  VisiwiseBookingTracking,
+  VisiwiseContainer,
+  VisiwiseContainerTracking,
+  VisiwisePlace,
+  VisiwiseShipment,
+  VisiwiseShippingLine,
+  VisiwiseTag,
+  VisiwiseTrackingBase,
+  VisiwiseTrackStatus,
+  VisiwiseTrackStatusValue,
+  VisiwiseVessel,
+} from './events/shipment.interface';
+
+export { VisiwiseSignatureGuard } from './http/visiwise-signature.guard';
+export { VisiwiseWebhookException } from './http/visiwise-webhook.exception';
+export type {
+  VisiwiseWebhookErrorBody,
+  VisiwiseWebhookRejectionReason,
+} from './http/visiwise-webhook.exception';
+export type { VisiwiseWebhookAck } from './http/visiwise-webhook.controller';

@@ -1,0 +1,67 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { decodeSigningSecrets } from '../signature/signing-secret';
+
+/** Input of {@link signVisiwiseWebhook}. */
+export interface SignVisiwiseWebhookInput {
+  /** The endpoint secret (`whsec_...`) the receiver is configured with. */
+  secret: string;
+  /**
+   * The body to sign. A string or Buffer is signed as is; an object is signed as
+   * `JSON.stringify(payload)`, which is what supertest's `.send(object)` transmits.
+   */
+  payload: unknown;
+  /** The `svix-id`. @default a random `msg_...` id */
+  id?: string;
+  /** The signing time, as a Date or Unix seconds. @default now */
+  timestamp?: Date | number;
+}
+
+/** The three headers of a signed delivery. */
+export interface VisiwiseWebhookHeaders {
+  'svix-id': string;
+  'svix-timestamp': string;
+  'svix-signature': string;
+}
+
+/** The exact body string or bytes that {@link signVisiwiseWebhook} signs for a payload. */
+export function serializeVisiwisePayload(payload: unknown): string | Buffer {
+  if (typeof payload === 'string' || Buffer.isBuffer(payload)) {
+    return payload;
+  }
+  return JSON.stringify(payload);
+}
+
+/**
+ * Signs a payload the way Visiwise (through Svix) does, and returns the three `svix-*` headers to
+ * send with it. For tests and local development: post the same body with these headers and the
+ * module accepts it.
+ *
+ * ```ts
+ * const payload = { type: 'shipment.tracked', data: { trackingReference: 'MSCU1234566' } };
+ * await request(app.getHttpServer()).post('/webhooks/visiwise')
+ *   .set(signVisiwiseWebhook({ secret, payload })).send(payload).expect(200);
+ * ```
+ *
+ * Throws VisiwiseConfigurationError for an unusable secret.
+ */
+export function signVisiwiseWebhook(input: SignVisiwiseWebhookInput): VisiwiseWebhookHeaders {
+  const [key] = decodeSigningSecrets(input.secret);
+  const id = input.id ?? `msg_${randomBytes(16).toString('hex')}`;
+  const seconds =
+    input.timestamp === undefined
+      ? Math.floor(Date.now() / 1000)
+      : input.timestamp instanceof Date
+        ? Math.floor(input.timestamp.getTime() / 1000)
+        : Math.floor(input.timestamp);
+  const timestamp = String(seconds);
+  const signature = createHmac('sha256', key as Buffer)
+    .update(`${id}.${timestamp}.`)
+    .update(serializeVisiwisePayload(input.payload))
+    .digest('base64');
+  return { 'svix-id': id, 'svix-timestamp': timestamp, 'svix-signature': `v1,${signature}` };
+}
+
+/** Creates a random `whsec_` secret for tests and local development (24 random bytes, like Svix). */
+export function generateVisiwiseWebhookSecret(): string {
+  return `whsec_${randomBytes(24).toString('base64')}`;
+}

@@ -1,0 +1,42 @@
+import { VisiwiseConfigurationError } from './signature/visiwise-configuration.error';
+import { VisiwiseWebhookVerifier } from './signature/visiwise-webhook-verifier';
+import type { VisiwiseWebhookModuleOptions } from './visiwise-webhook-options.interface';
+import { secretSourceHint } from './visiwise-webhook.messages';
+
+/** The module's options after defaults and validation, merged once (internal). */
+export interface VisiwiseWebhookConfig {
+  readonly verifier: VisiwiseWebhookVerifier;
+}
+
+/** Splits an environment value that may list several secrets (space- or comma-separated). */
+export function splitSecretList(value: string): string[] {
+  return value.split(/[\s,]+/).filter((part) => part !== '');
+}
+
+/**
+ * Validates the options and builds the verifier. `fallbackSecret` is the environment /
+ * ConfigService value used when `secret` is not given. Throws VisiwiseConfigurationError with a
+ * message that names the fix and never the secret.
+ */
+export function resolveVisiwiseWebhookConfig(
+  options: VisiwiseWebhookModuleOptions,
+  fallbackSecret: string | undefined,
+): VisiwiseWebhookConfig {
+  const secrets =
+    options.secret ?? (fallbackSecret === undefined ? [] : splitSecretList(fallbackSecret));
+  try {
+    return {
+      verifier: new VisiwiseWebhookVerifier({
+        secrets,
+        ...(options.toleranceSeconds === undefined
+          ? {}
+          : { toleranceSeconds: options.toleranceSeconds }),
+      }),
+    };
+  } catch (error) {
+    if (error instanceof VisiwiseConfigurationError) {
+      throw new VisiwiseConfigurationError(`${error.message}${secretSourceHint()}`);
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,76 @@
+import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { VisiwiseWebhookReceiver } from './delivery/visiwise-webhook.receiver';
+import { VisiwiseEventPublisher } from './events/visiwise-event.publisher';
+import { VisiwiseSignatureGuard } from './http/visiwise-signature.guard';
+import { VisiwiseWebhookVerifier } from './signature/visiwise-webhook-verifier';
+import { readSecretFromConfig } from './visiwise-webhook.secret-source';
+import { resolveVisiwiseWebhookConfig, VisiwiseWebhookConfig } from './visiwise-webhook.config';
+import { VISIWISE_WEBHOOK_CONFIG } from './visiwise-webhook.constants';
+import type { VisiwiseWebhookModuleOptions } from './visiwise-webhook-options.interface';
+import {
+  ASYNC_OPTIONS_TYPE,
+  ConfigurableModuleClass,
+  OPTIONS_TYPE,
+  VISIWISE_WEBHOOK_MODULE_OPTIONS,
+} from './visiwise-webhook.module-definition';
+
+const configProvider: Provider = {
+  provide: VISIWISE_WEBHOOK_CONFIG,
+  inject: [VISIWISE_WEBHOOK_MODULE_OPTIONS, ModuleRef],
+  useFactory: (
+    options: VisiwiseWebhookModuleOptions,
+    moduleRef: ModuleRef,
+  ): VisiwiseWebhookConfig =>
+    resolveVisiwiseWebhookConfig(
+      options,
+      options.secret === undefined ? readSecretFromConfig(moduleRef) : undefined,
+    ),
+};
+
+const verifierProvider: Provider = {
+  provide: VisiwiseWebhookVerifier,
+  inject: [VISIWISE_WEBHOOK_CONFIG],
+  useFactory: (config: VisiwiseWebhookConfig): VisiwiseWebhookVerifier => config.verifier,
+};
+
+/**
+ * Receives Visiwise webhooks: registers `POST /webhooks/visiwise` (see `path`), verifies every
+ * delivery's Svix signature and timestamp on the raw bytes, and hands each verified event to the
+ * `@OnVisiwiseEvent` handlers of the application, answering 200 only once they succeeded.
+ *
+ * ```ts
+ * @Module({
+ *   imports: [
+ *     EventEmitterModule.forRoot(),
+ *     VisiwiseWebhookModule.forRoot({ secret: process.env.VISIWISE_WEBHOOK_SECRET }),
+ *   ],
+ * })
+ * export class AppModule {}
+ * ```
+ *
+ * The app must be created with `rawBody: true`. Configuration errors (no secret, a malformed
+ * secret) make the application fail at start. Exports {@link VisiwiseSignatureGuard} and the
+ * configured {@link VisiwiseWebhookVerifier}.
+ */
+@Module({
+  providers: [
+    configProvider,
+    verifierProvider,
+    VisiwiseSignatureGuard,
+    VisiwiseEventPublisher,
+    VisiwiseWebhookReceiver,
+  ],
+  exports: [VISIWISE_WEBHOOK_CONFIG, VisiwiseWebhookVerifier, VisiwiseSignatureGuard],
+})
+export class VisiwiseWebhookModule extends ConfigurableModuleClass {
+  /** Registers the module with static options; `secret` may be left to `VISIWISE_WEBHOOK_SECRET`. */
+  static override forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+
+  /** Registers the module with options from a factory or class (e.g. from `ConfigService`). */
+  static override forRootAsync(options: typeof ASYNC_OPTIONS_TYPE): DynamicModule {
+    return super.forRootAsync(options);
+  }
+}
