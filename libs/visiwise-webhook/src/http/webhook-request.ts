@@ -36,14 +36,15 @@ export function announcesBody(headers: IncomingHttpHeaders): boolean {
   return length !== undefined && length !== '0';
 }
 
-/** `application/json` or any `application/*+json`, parameters (charset) ignored. */
+/**
+ * `application/json`, parameters (charset) ignored. Svix always sends exactly that; `+json` types
+ * are refused too because Nest's raw-body capture (Express) only covers `application/json`.
+ */
 export function isJsonContentType(headers: IncomingHttpHeaders): boolean {
   const value = headers['content-type'];
   if (typeof value !== 'string') {
     return false;
   }
   const mediaType = (value.split(';', 1)[0] ?? '').trim().toLowerCase();
-  return (
-    mediaType === 'application/json' || /^application\/[a-z0-9.!#$&^_-]+\+json$/.test(mediaType)
-  );
+  return mediaType === 'application/json';
 }

@@ -1,0 +1,102 @@
+import { DynamicModule, INestApplication, Injectable } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { Test } from '@nestjs/testing';
+import {
+  AnyVisiwiseEvent,
+  OnVisiwiseEvent,
+  VisiwiseEvent,
+  VisiwiseWebhookModule,
+  VisiwiseWebhookModuleExtras,
+} from 'nestjs-visiwise-webhook';
+import { AdapterName, createHttpApp } from './adapters';
+import { CapturingLogger } from './capturing-logger';
+
+export type Registration = 'forRoot' | 'forRootAsync';
+
+/** Both ways of registering the module; every HTTP scenario runs with each. */
+export const REGISTRATIONS: readonly Registration[] = ['forRoot', 'forRootAsync'];
+
+/** A provider with handlers that records what it received, and can be told to fail. */
+@Injectable()
+export class RecordingHandlers {
+  readonly tracked: VisiwiseEvent<'shipment.tracked'>[] = [];
+  readonly any: AnyVisiwiseEvent[] = [];
+  /** When set, the shipment.tracked handler rejects with it (after its first await). */
+  failWith: Error | undefined;
+
+  @OnVisiwiseEvent('shipment.tracked')
+  async onTracked(event: VisiwiseEvent<'shipment.tracked'>): Promise<void> {
+    await Promise.resolve();
+    if (this.failWith) {
+      throw this.failWith;
+    }
+    this.tracked.push(event);
+  }
+
+  @OnVisiwiseEvent('*')
+  onAny(event: AnyVisiwiseEvent): void {
+    this.any.push(event);
+  }
+}
+
+export interface WebhookTestAppOptions {
+  adapter: AdapterName;
+  registration: Registration;
+  secret: string | string[];
+  rawBody?: boolean;
+  extras?: VisiwiseWebhookModuleExtras;
+  toleranceSeconds?: number;
+}
+
+export interface WebhookTestApp {
+  app: INestApplication;
+  handlers: RecordingHandlers;
+  logger: CapturingLogger;
+  close(): Promise<void>;
+}
+
+/** The module registered as a user would: forRoot with options, or forRootAsync via ConfigService. */
+export function registerModule(options: WebhookTestAppOptions): DynamicModule {
+  const { secret, extras = {}, toleranceSeconds } = options;
+  if (options.registration === 'forRoot') {
+    return VisiwiseWebhookModule.forRoot({ secret, toleranceSeconds, ...extras });
+  }
+  return VisiwiseWebhookModule.forRootAsync({
+    ...extras,
+    imports: [
+      ConfigModule.forRoot({
+        ignoreEnvFile: true,
+        load: [() => ({ WEBHOOK_SECRET: secret, WEBHOOK_TOLERANCE: toleranceSeconds })],
+      }),
+    ],
+    inject: [ConfigService],
+    useFactory: (config: ConfigService) => ({
+      secret: config.getOrThrow<string | string[]>('WEBHOOK_SECRET'),
+      toleranceSeconds: config.get<number>('WEBHOOK_TOLERANCE'),
+    }),
+  });
+}
+
+/** A real Nest app on a real HTTP platform with the module and recording handlers. */
+export async function createWebhookTestApp(
+  options: WebhookTestAppOptions,
+): Promise<WebhookTestApp> {
+  const logger = new CapturingLogger();
+  const moduleRef = await Test.createTestingModule({
+    imports: [EventEmitterModule.forRoot(), registerModule(options)],
+    providers: [RecordingHandlers],
+  })
+    .setLogger(logger)
+    .compile();
+  const app = await createHttpApp(moduleRef, options.adapter, {
+    logger,
+    ...(options.rawBody === undefined ? {} : { rawBody: options.rawBody }),
+  });
+  return {
+    app,
+    handlers: app.get(RecordingHandlers),
+    logger,
+    close: () => app.close(),
+  };
+}
