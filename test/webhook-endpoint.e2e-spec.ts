@@ -83,7 +83,7 @@ describe.each(ADAPTERS)('webhook endpoint on %s', (adapter) => {
 
     it('verifies pretty-printed, non-ASCII JSON on its exact bytes', async () => {
       const payload = shipmentTracked('TGHU2468106');
-      (payload.data as Record<string, unknown>)['note'] = 'Zürich → 上海 🚢';
+      payload.data['note'] = 'Zürich → 上海 🚢';
       const body = JSON.stringify(payload, null, 2);
 
       await signed(body).expect(200);

@@ -1,10 +1,12 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { VisiwiseWebhookReceiver } from './delivery/visiwise-webhook.receiver';
 import { VisiwiseEventPublisher } from './events/visiwise-event.publisher';
 import { VisiwiseSignatureGuard } from './http/visiwise-signature.guard';
 import { VisiwiseWebhookVerifier } from './signature/visiwise-webhook-verifier';
-import { readSecretFromConfig } from './visiwise-webhook.secret-source';
+import {
+  optionalConfigServiceDependency,
+  readSecretFromConfig,
+} from './visiwise-webhook.secret-source';
 import { resolveVisiwiseWebhookConfig, VisiwiseWebhookConfig } from './visiwise-webhook.config';
 import { VISIWISE_WEBHOOK_CONFIG } from './visiwise-webhook.constants';
 import type { VisiwiseWebhookModuleOptions } from './visiwise-webhook-options.interface';
@@ -17,14 +19,14 @@ import {
 
 const configProvider: Provider = {
   provide: VISIWISE_WEBHOOK_CONFIG,
-  inject: [VISIWISE_WEBHOOK_MODULE_OPTIONS, ModuleRef],
+  inject: [VISIWISE_WEBHOOK_MODULE_OPTIONS, optionalConfigServiceDependency()],
   useFactory: (
     options: VisiwiseWebhookModuleOptions,
-    moduleRef: ModuleRef,
+    configService: unknown,
   ): VisiwiseWebhookConfig =>
     resolveVisiwiseWebhookConfig(
       options,
-      options.secret === undefined ? readSecretFromConfig(moduleRef) : undefined,
+      options.secret === undefined ? readSecretFromConfig(configService) : undefined,
     ),
 };
 

@@ -1,37 +1,44 @@
-import type { ModuleRef } from '@nestjs/core';
+import type { OptionalFactoryDependency } from '@nestjs/common';
 import { SECRET_ENV_VARIABLE } from './visiwise-webhook.constants';
 
 interface ConfigServiceLike {
   get(key: string): unknown;
 }
 
-type ConfigModuleExports = { ConfigService: new (...args: never[]) => ConfigServiceLike };
+type ConfigModuleExports = { ConfigService: abstract new (...args: never[]) => ConfigServiceLike };
 
 /**
- * Reads VISIWISE_WEBHOOK_SECRET through @nestjs/config's ConfigService when the app uses it (so
- * `.env` files and custom loaders apply), otherwise from process.env. @nestjs/config is an
- * optional peer dependency, hence the lazy require.
+ * An optional injection of @nestjs/config's ConfigService. @nestjs/config is an optional peer
+ * dependency, hence the lazy require; without it the token is a symbol nothing provides, which
+ * optional injection resolves to `undefined`. Injecting (rather than looking the service up through
+ * ModuleRef) makes Nest create ConfigService, and its loaders run, before we read it.
  */
-export function readSecretFromConfig(moduleRef: ModuleRef): string | undefined {
-  const configService = findConfigService(moduleRef);
-  const fromConfig = configService?.get(SECRET_ENV_VARIABLE);
-  if (typeof fromConfig === 'string') {
-    return fromConfig;
-  }
-  return process.env[SECRET_ENV_VARIABLE];
-}
-
-function findConfigService(moduleRef: ModuleRef): ConfigServiceLike | undefined {
-  let configModule: ConfigModuleExports;
+export function optionalConfigServiceDependency(): OptionalFactoryDependency {
+  let token: OptionalFactoryDependency['token'] = Symbol('ConfigService (not installed)');
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    configModule = require('@nestjs/config') as ConfigModuleExports;
+    token = (require('@nestjs/config') as ConfigModuleExports).ConfigService;
   } catch {
-    return undefined;
+    // Not installed: fall back to process.env.
   }
-  try {
-    return moduleRef.get(configModule.ConfigService, { strict: false });
-  } catch {
-    return undefined;
-  }
+  return { token, optional: true };
+}
+
+/**
+ * Reads VISIWISE_WEBHOOK_SECRET through ConfigService when the app has a global ConfigModule (so
+ * `.env` files and custom loaders apply), otherwise from process.env.
+ */
+export function readSecretFromConfig(configService: unknown): string | undefined {
+  const fromConfig = isConfigService(configService)
+    ? configService.get(SECRET_ENV_VARIABLE)
+    : undefined;
+  return typeof fromConfig === 'string' ? fromConfig : process.env[SECRET_ENV_VARIABLE];
+}
+
+function isConfigService(value: unknown): value is ConfigServiceLike {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { get?: unknown }).get === 'function'
+  );
 }

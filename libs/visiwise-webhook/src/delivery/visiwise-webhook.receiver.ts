@@ -5,12 +5,14 @@ import {
   noHandlerLogMessage,
 } from '../events/events.messages';
 import { VisiwiseEventPublisher } from '../events/visiwise-event.publisher';
-import { isKnownEventType, parseVisiwiseEnvelope } from '../events/visiwise-event.parser';
+import { isBuiltInEventType, parseVisiwiseEnvelope } from '../events/visiwise-event.parser';
 import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
 import { handlerFailedResponseMessage } from '../http/http.messages';
 import { VisiwiseWebhookException } from '../http/visiwise-webhook.exception';
 import type { VerifiedVisiwiseDelivery } from '../signature/visiwise-webhook-verifier';
 import { LOGGER_CONTEXT } from '../visiwise-webhook.constants';
+
+const MAX_REPORTED_TYPES = 1000;
 
 /**
  * Turns a verified delivery into an event and hands it to the handlers before answering
@@ -53,19 +55,17 @@ export class VisiwiseWebhookReceiver {
 
   // Once per type and process: unknown types are normal (forward compatibility), not log floods.
   private reportUnhandled(type: string, handlerCount: number): void {
-    const known = isKnownEventType(type);
-    if (
-      (known && handlerCount > 0) ||
-      this.reportedTypes.has(type) ||
-      this.reportedTypes.size >= 1000
-    ) {
+    const builtIn = isBuiltInEventType(type);
+    if ((builtIn && handlerCount > 0) || this.reportedTypes.has(type)) {
       return;
     }
-    this.reportedTypes.add(type);
-    if (!known) {
-      this.logger.warn(unknownTypeLogMessage(type));
-    } else {
+    if (this.reportedTypes.size < MAX_REPORTED_TYPES) {
+      this.reportedTypes.add(type);
+    }
+    if (handlerCount === 0) {
       this.logger.warn(noHandlerLogMessage(type));
+    } else {
+      this.logger.log(unknownTypeLogMessage(type));
     }
   }
 }

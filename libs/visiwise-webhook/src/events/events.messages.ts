@@ -25,8 +25,9 @@ export const handlerFailedLogMessage = (id: string, type: string, handlerCount: 
   'is answered 500 so Visiwise retries it.';
 
 export const noHandlerLogMessage = (type: string): string =>
-  `No @OnVisiwiseEvent handler for "${type}" events; they are acknowledged and dropped.`;
+  `No @OnVisiwiseEvent handler (of this type or '*') for "${type}" events; they are acknowledged ` +
+  'and dropped.';
 
 export const unknownTypeLogMessage = (type: string): string =>
-  `Received a Visiwise event of unknown type "${type}"; it is acknowledged and emitted to wildcard ` +
-  "('*') handlers only.";
+  `Received Visiwise events of type "${type}", which this package does not type; they are ` +
+  "acknowledged and passed to the handlers of that type and the wildcard ('*') handlers.";

@@ -15,6 +15,9 @@ export interface VisiwiseEventMap {
   'shipment.tracked': VisiwiseShipment;
 }
 
+/** The event types this package itself types and checks (users may add more to the map). */
+export type BuiltInVisiwiseEventType = 'shipment.tracked';
+
 /** A known (typed) event type: a key of {@link VisiwiseEventMap}. */
 export type VisiwiseEventType = Extract<keyof VisiwiseEventMap, string>;
 

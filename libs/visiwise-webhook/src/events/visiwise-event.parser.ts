@@ -1,5 +1,5 @@
 import { EVENT_TYPE_PATTERN } from './events.constants';
-import type { VisiwiseEventType } from './visiwise-event.interface';
+import type { BuiltInVisiwiseEventType } from './visiwise-event.interface';
 import {
   invalidEnvelopeMessage,
   invalidEventTypeMessage,
@@ -29,8 +29,9 @@ type PayloadCheck = (data: Record<string, unknown>) => string | undefined;
  * not published (docs/EVENTS.md), so anything stricter would turn a schema surprise into refused
  * deliveries.
  */
-// Keyed by every known type, so adding a type to VisiwiseEventMap without a check fails to compile.
-const PAYLOAD_CHECKS: { readonly [K in VisiwiseEventType]: PayloadCheck } = {
+// Keyed by every built-in type, so adding one without a check fails to compile. Types users add to
+// VisiwiseEventMap by declaration merging are not checked here: their handlers own them.
+const PAYLOAD_CHECKS: { readonly [K in BuiltInVisiwiseEventType]: PayloadCheck } = {
   'shipment.tracked': (data) =>
     typeof data['trackingReference'] === 'string' && data['trackingReference'] !== ''
       ? undefined
@@ -68,7 +69,7 @@ export function parseVisiwiseEnvelope(rawBody: Buffer): EnvelopeParseResult {
   if (!isObject(data)) {
     return fail('invalid_envelope', invalidEnvelopeMessage('"data" is missing or not an object'));
   }
-  const check = isKnownEventType(type) ? PAYLOAD_CHECKS[type] : undefined;
+  const check = isBuiltInEventType(type) ? PAYLOAD_CHECKS[type] : undefined;
   const problem = check?.(data);
   if (problem !== undefined) {
     return fail('invalid_payload', invalidPayloadMessage(type, problem));
@@ -76,8 +77,8 @@ export function parseVisiwiseEnvelope(rawBody: Buffer): EnvelopeParseResult {
   return { ok: true, envelope: { type, data, timestamp: parseTimestamp(timestamp) } };
 }
 
-/** Whether this package types and checks the given event type. */
-export function isKnownEventType(type: string): type is VisiwiseEventType {
+/** Whether this package itself types and checks the given event type. */
+export function isBuiltInEventType(type: string): type is BuiltInVisiwiseEventType {
   return Object.prototype.hasOwnProperty.call(PAYLOAD_CHECKS, type);
 }
 
