@@ -145,7 +145,9 @@ export class VisiwiseWebhookVerifier {
       throw new VisiwiseSignatureError('invalid_timestamp', invalidTimestampMessage());
     }
     const signedSeconds = Number(timestamp);
-    const now = options.now instanceof Date ? options.now.getTime() : Date.now();
+    // An invalid Date (NaN) would make both window comparisons false and skip replay protection.
+    const given = options.now instanceof Date ? options.now.getTime() : NaN;
+    const now = Number.isFinite(given) ? given : Date.now();
     const nowSeconds = Math.floor(now / 1000);
     if (nowSeconds - signedSeconds > this.#toleranceSeconds) {
       throw new VisiwiseSignatureError(

@@ -16,12 +16,15 @@ export interface SignVisiwiseWebhookInput {
   timestamp?: Date | number;
 }
 
-/** The three headers of a signed delivery. */
-export interface VisiwiseWebhookHeaders {
+/**
+ * The three headers of a signed delivery. A type alias (not an interface) so that it is assignable
+ * to header records such as the verifier's and supertest's `set()` parameter.
+ */
+export type VisiwiseWebhookHeaders = {
   'svix-id': string;
   'svix-timestamp': string;
   'svix-signature': string;
-}
+};
 
 /** The exact body string or bytes that {@link signVisiwiseWebhook} signs for a payload. */
 export function serializeVisiwisePayload(payload: unknown): string | Buffer {
