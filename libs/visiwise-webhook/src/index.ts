@@ -1,5 +1,10 @@
-// The public API of nestjs-visiwise-webhook. Named exports only: whatever is not listed here is
-// internal and may change without notice.
+/**
+ * The public API of nestjs-visiwise-webhook. Named exports only: whatever is not listed here is
+ * internal and may change without notice.
+ *
+ * @packageDocumentation
+ * @module nestjs-visiwise-webhook
+ */
 
 export { VisiwiseWebhookModule } from './visiwise-webhook.module';
 export type {
@@ -48,6 +53,27 @@ export type {
   VisiwiseTrackStatusValue,
   VisiwiseVessel,
 } from './events/shipment.interface';
+export type {
+  VisiwiseContainerRef,
+  VisiwiseMovementEvent,
+  VisiwiseShipmentArrivalTimeChanged,
+  VisiwiseShipmentContainerMovement,
+  VisiwiseShipmentRef,
+  VisiwiseShipmentTrackingFailed,
+  VisiwiseTrackingType,
+} from './events/shipment-update-events.interface';
+export type { VisiwiseEnvelopeProblem } from './events/visiwise-event.parser';
+export { toShipmentSummary } from './events/shipment-summary.mapper';
+export type {
+  VisiwiseArrivalSummary,
+  VisiwiseCarrierSummary,
+  VisiwiseContainerSummary,
+  VisiwiseLookupStatus,
+  VisiwisePortSummary,
+  VisiwiseShipmentPorts,
+  VisiwiseShipmentSummary,
+  VisiwiseTrackingKind,
+} from './events/shipment-summary.interface';
 
 export { VisiwiseSignatureGuard } from './http/visiwise-signature.guard';
 export { VisiwiseWebhookException } from './http/visiwise-webhook.exception';

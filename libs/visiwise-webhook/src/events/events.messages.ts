@@ -12,6 +12,10 @@ export const invalidEventTypeMessage = (): string =>
 export const invalidPayloadMessage = (type: string, problem: string): string =>
   `The "data" of a "${type}" event is unusable: ${problem}.`;
 
+/** The `problem` part of {@link invalidPayloadMessage}: a required field is missing or mistyped. */
+export const payloadFieldProblem = (field: string, expected: string): string =>
+  `"${field}" must be ${expected}`;
+
 export const invalidHandlerTypeMessage = (type: string): string =>
   `@OnVisiwiseEvent(${JSON.stringify(type)}): not a valid event type. Use "*" or a type such as ` +
   '"shipment.tracked" (letters, digits, ".", "_", "-").';

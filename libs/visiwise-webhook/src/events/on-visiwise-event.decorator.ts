@@ -8,12 +8,12 @@ import type {
 } from './visiwise-event.interface';
 
 /** What `@OnVisiwiseEvent` accepts: a known event type, or `'*'` for every event. */
-export type VisiwiseEventSelector = VisiwiseEventType | typeof WILDCARD;
+export type VisiwiseEventSelector = VisiwiseEventType | '*';
 
 /** The event a handler of the given selector(s) receives. */
-export type VisiwiseHandlerEvent<K extends VisiwiseEventSelector> = K extends typeof WILDCARD
+export type VisiwiseHandlerEvent<K extends VisiwiseEventSelector> = K extends '*'
   ? AnyVisiwiseEvent
-  : VisiwiseEventOf<Exclude<K, typeof WILDCARD>>;
+  : VisiwiseEventOf<Exclude<K, '*'>>;
 
 /** The method decorator returned by {@link OnVisiwiseEvent}; it checks the handler's signature. */
 export type VisiwiseHandlerDecorator<K extends VisiwiseEventSelector> = <

@@ -25,12 +25,16 @@ export interface VisiwiseTrackStatus {
 export interface VisiwiseShippingLine {
   readonly name?: string | null;
   readonly keyname?: string | null;
+  /** Standard Carrier Alpha Code (e.g. "MSCU"). Inferred: Visiwise's REST API uses SCACs. */
+  readonly scac?: string | null;
   readonly [field: string]: unknown;
 }
 
 /** A place, `{ unlocodeName }`: a location name as Visiwise shows it. */
 export interface VisiwisePlace {
   readonly unlocodeName?: string | null;
+  /** The 5-character UN/LOCODE (e.g. "NLRTM"). Inferred: not seen in Visiwise's API yet. */
+  readonly unlocode?: string | null;
   readonly [field: string]: unknown;
 }
 

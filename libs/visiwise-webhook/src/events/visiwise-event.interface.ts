@@ -1,4 +1,9 @@
 import type { VisiwiseShipment } from './shipment.interface';
+import type {
+  VisiwiseShipmentArrivalTimeChanged,
+  VisiwiseShipmentContainerMovement,
+  VisiwiseShipmentTrackingFailed,
+} from './shipment-update-events.interface';
 
 /**
  * Event type -> payload (`data`) type. Augment it with declaration merging to type events this
@@ -11,12 +16,28 @@ import type { VisiwiseShipment } from './shipment.interface';
  * ```
  */
 export interface VisiwiseEventMap {
-  /** Tracking of a shipment finished (successfully or not). */
+  /** Tracking of a shipment finished (successfully or not). The one event name known for sure. */
   'shipment.tracked': VisiwiseShipment;
+  /**
+   * INFERRED (not published by Visiwise): tracking of a shipment gave up. A failed lookup may
+   * instead only arrive as `shipment.tracked` with `trackStatus.status` `Track-Failed`.
+   */
+  'shipment.tracking_failed': VisiwiseShipmentTrackingFailed;
+  /** INFERRED (not published by Visiwise): the ETA or actual arrival of a shipment or container changed. */
+  'shipment.arrival_time_changed': VisiwiseShipmentArrivalTimeChanged;
+  /** INFERRED (not published by Visiwise): a container of a shipment moved (a new milestone). */
+  'shipment.container_movement': VisiwiseShipmentContainerMovement;
 }
 
-/** The event types this package itself types and checks (users may add more to the map). */
-export type BuiltInVisiwiseEventType = 'shipment.tracked';
+/**
+ * The event types this package itself types and checks (users may add more to the map). Only
+ * `shipment.tracked` is a known Visiwise event; the others are inferred (see docs/EVENTS.md).
+ */
+export type BuiltInVisiwiseEventType =
+  | 'shipment.tracked'
+  | 'shipment.tracking_failed'
+  | 'shipment.arrival_time_changed'
+  | 'shipment.container_movement';
 
 /** A known (typed) event type: a key of {@link VisiwiseEventMap}. */
 export type VisiwiseEventType = Extract<keyof VisiwiseEventMap, string>;

@@ -5,6 +5,7 @@ import {
   invalidEventTypeMessage,
   invalidJsonMessage,
   invalidPayloadMessage,
+  payloadFieldProblem,
 } from './events.messages';
 
 /** Why a verified body could not become an event. */
@@ -24,22 +25,68 @@ export type EnvelopeParseResult =
 
 type PayloadCheck = (data: Record<string, unknown>) => string | undefined;
 
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** The value at a path of nested objects, or undefined when any step is not an object. */
+function valueAt(data: Record<string, unknown>, path: readonly string[]): unknown {
+  let value: unknown = data;
+  for (const key of path) {
+    if (!isObject(value)) {
+      return undefined;
+    }
+    value = value[key];
+  }
+  return value;
+}
+
+const requireNonEmptyString =
+  (...path: string[]): PayloadCheck =>
+  (data) => {
+    const value = valueAt(data, path);
+    return typeof value === 'string' && value !== ''
+      ? undefined
+      : payloadFieldProblem(path.join('.'), 'a non-empty string');
+  };
+
+const requireObject =
+  (...path: string[]): PayloadCheck =>
+  (data) =>
+    isObject(valueAt(data, path)) ? undefined : payloadFieldProblem(path.join('.'), 'an object');
+
+/** The first problem any of the checks finds. */
+const allOf =
+  (...checks: PayloadCheck[]): PayloadCheck =>
+  (data) => {
+    for (const check of checks) {
+      const problem = check(data);
+      if (problem !== undefined) {
+        return problem;
+      }
+    }
+    return undefined;
+  };
+
 /*
- * Lenient checks of known payloads: only what a handler cannot work without. The payload schema is
- * not published (docs/EVENTS.md), so anything stricter would turn a schema surprise into refused
- * deliveries.
+ * Lenient checks of known payloads: only what a handler cannot work without (which shipment, which
+ * container, the new value). The payload schema is not published (docs/EVENTS.md), so anything
+ * stricter would turn a schema surprise into refused deliveries.
  */
 // Keyed by every built-in type, so adding one without a check fails to compile. Types users add to
 // VisiwiseEventMap by declaration merging are not checked here: their handlers own them.
 const PAYLOAD_CHECKS: { readonly [K in BuiltInVisiwiseEventType]: PayloadCheck } = {
-  'shipment.tracked': (data) =>
-    typeof data['trackingReference'] === 'string' && data['trackingReference'] !== ''
-      ? undefined
-      : '"trackingReference" must be a non-empty string',
+  'shipment.tracked': requireNonEmptyString('trackingReference'),
+  'shipment.tracking_failed': requireNonEmptyString('shipment', 'trackingReference'),
+  'shipment.arrival_time_changed': allOf(
+    requireNonEmptyString('shipment', 'trackingReference'),
+    requireObject('current'),
+  ),
+  'shipment.container_movement': allOf(
+    requireNonEmptyString('shipment', 'trackingReference'),
+    requireNonEmptyString('container', 'number'),
+    requireObject('event'),
+  ),
 };
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function fail(problem: VisiwiseEnvelopeProblem, message: string): EnvelopeParseResult {
   return { ok: false, problem, message };
