@@ -12,6 +12,9 @@ const shared = {
 };
 
 module.exports = {
+  globalSetup: '<rootDir>/test/support/global-setup.js',
+  // Real servers, Redis and child processes on a 2-core machine: generous, never relied upon.
+  testTimeout: 20_000,
   projects: [
     {
       ...shared,

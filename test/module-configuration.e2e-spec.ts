@@ -19,6 +19,13 @@ import {
   secretIsPrivateKeyMessage,
 } from '../libs/visiwise-webhook/src/signature/signature.messages';
 import { missingEventEmitterMessage } from '../libs/visiwise-webhook/src/events/events.messages';
+import {
+  invalidDeliveryModeMessage,
+  invalidPositiveNumberMessage,
+  invalidQueueNameMessage,
+  queueNeedsRedisMessage,
+  redisStoreNeedsRedisMessage,
+} from '../libs/visiwise-webhook/src/delivery/delivery.messages';
 import { ADAPTERS, createHttpApp } from './support/adapters';
 import { CapturingLogger } from './support/capturing-logger';
 import { shipmentTracked } from './support/payloads';
@@ -91,6 +98,39 @@ describe('module configuration', () => {
       );
       expect((error as Error).message).toContain(secretIsPrivateKeyMessage(0, 1));
       expect((error as Error).message).not.toContain(secret.slice(5));
+    });
+
+    it.each([
+      [{ delivery: 'queue' as const }, queueNeedsRedisMessage()],
+      [{ idempotency: { store: 'redis' as const } }, redisStoreNeedsRedisMessage()],
+      [{ delivery: 'kafka' as never }, invalidDeliveryModeMessage()],
+      [{ idempotency: { ttlSeconds: -1 } }, invalidPositiveNumberMessage('idempotency.ttlSeconds')],
+      [{ queue: { name: 'a:b' } }, invalidQueueNameMessage()],
+    ])('with inconsistent delivery options %j', async (options, message) => {
+      const error = await boot([
+        EventEmitterModule.forRoot(),
+        VisiwiseWebhookModule.forRoot({ secret: SECRET, ...options }),
+      ]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(VisiwiseConfigurationError);
+      expect((error as Error).message).toBe(message);
+    });
+
+    it('when Redis is unreachable, naming the server but not the password', async () => {
+      const error = await boot([
+        EventEmitterModule.forRoot(),
+        VisiwiseWebhookModule.forRoot({
+          secret: SECRET,
+          redis: 'redis://user:s3cr3t-pass@127.0.0.1:1/0',
+        }),
+      ]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect((error as Error).message).toContain('Cannot reach Redis at redis://127.0.0.1:1');
+      expect((error as Error).message).not.toContain('s3cr3t-pass');
     });
 
     it('without EventEmitterModule', async () => {

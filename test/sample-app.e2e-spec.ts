@@ -1,4 +1,5 @@
 import { Test } from '@nestjs/testing';
+import { Queue } from 'bullmq';
 import request from 'supertest';
 import {
   generateVisiwiseWebhookSecret,
@@ -9,6 +10,7 @@ import type { TrackedShipment } from '../apps/sample/src/shipments/shipments.ser
 import { ADAPTERS, createHttpApp } from './support/adapters';
 import { CapturingLogger } from './support/capturing-logger';
 import { shipmentTracked } from './support/payloads';
+import { REDIS_URL, describeWithRedis, uniqueName, waitFor } from './support/redis';
 
 describe.each(ADAPTERS)('sample app on %s', (adapter) => {
   const secret = generateVisiwiseWebhookSecret();
@@ -67,6 +69,80 @@ describe.each(ADAPTERS)('sample app on %s', (adapter) => {
       logger.assertNoUnexpected();
     } finally {
       await app.close();
+    }
+  });
+});
+
+describeWithRedis('two sample instances in queue mode against one Redis', () => {
+  const secret = generateVisiwiseWebhookSecret();
+  const keys = ['VISIWISE_WEBHOOK_SECRET', 'VISIWISE_DELIVERY', 'REDIS_URL', 'VISIWISE_QUEUE_NAME'];
+  const saved = Object.fromEntries(keys.map((key) => [key, process.env[key]]));
+  const queueName = uniqueName('sample');
+
+  beforeAll(() => {
+    Object.assign(process.env, {
+      VISIWISE_WEBHOOK_SECRET: secret,
+      VISIWISE_DELIVERY: 'queue',
+      REDIS_URL,
+      VISIWISE_QUEUE_NAME: queueName,
+    });
+  });
+  afterAll(async () => {
+    for (const key of keys) {
+      if (saved[key] === undefined) Reflect.deleteProperty(process.env, key);
+      else process.env[key] = saved[key];
+    }
+    const queue = new Queue(queueName, { connection: { url: REDIS_URL } });
+    await queue.obliterate({ force: true });
+    await queue.close();
+  });
+
+  it('handles each event once across both instances, each listing what it processed', async () => {
+    const loggers: CapturingLogger[] = [];
+    const instances = await Promise.all(
+      (['express', 'fastify'] as const).map(async (adapter) => {
+        const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+        const logger = new CapturingLogger();
+        loggers.push(logger);
+        return createHttpApp(moduleRef, adapter, { logger });
+      }),
+    );
+    try {
+      // Unique per run: the shared Redis remembers handled ids for 36 h (that is the point).
+      const ids = [1, 2, 3, 4].map((n) => `msg_${uniqueName('sample')}_${n}`.replace(/-/g, '_'));
+      for (const [index, id] of ids.entries()) {
+        const body = JSON.stringify(shipmentTracked(`MSCU12345${66 + index}`));
+        // Every delivery reaches both instances (as Svix's retries may), in turn.
+        for (const app of [instances[index % 2]!, instances[(index + 1) % 2]!]) {
+          await request(app.getHttpServer())
+            .post('/webhooks/visiwise')
+            .set('content-type', 'application/json')
+            .set({ ...signVisiwiseWebhook({ secret, payload: body, id }) })
+            .send(body)
+            .expect(200);
+        }
+      }
+      const listed = async () =>
+        (
+          await Promise.all(
+            instances.map(
+              async (app) =>
+                (await request(app.getHttpServer()).get('/shipments')).body as TrackedShipment[],
+            ),
+          )
+        ).flat();
+      await waitFor(
+        async () => (await listed()).length >= ids.length,
+        10_000,
+        'all events handled',
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await listed()).map((s) => s.eventId).sort()).toEqual([...ids].sort());
+      loggers.forEach((logger) => {
+        logger.assertNoUnexpected();
+      });
+    } finally {
+      await Promise.all(instances.map((app) => app.close()));
     }
   });
 });

@@ -11,6 +11,11 @@ export const ADAPTERS: readonly AdapterName[] = ['express', 'fastify'];
 export interface CreateAppOptions {
   rawBody?: boolean;
   logger?: LoggerService;
+  /**
+   * Trust X-Forwarded-For from loopback proxies: Express `app.set('trust proxy', 'loopback')`,
+   * Fastify `trustProxy: '127.0.0.1'`. Each platform then computes `request.ip` itself.
+   */
+  trustLoopbackProxy?: boolean;
 }
 
 /** Creates and initialises a Nest app on the given platform, ready for supertest. */
@@ -22,11 +27,18 @@ export async function createHttpApp(
   const rawBody = options.rawBody ?? true;
   const logger = options.logger ?? false;
   if (adapter === 'express') {
-    const app = moduleRef.createNestApplication(new ExpressAdapter(), { rawBody, logger });
+    const expressAdapter = new ExpressAdapter();
+    if (options.trustLoopbackProxy) {
+      expressAdapter.set('trust proxy', 'loopback');
+    }
+    const app = moduleRef.createNestApplication(expressAdapter, { rawBody, logger });
     await app.init();
     return app;
   }
-  const app = moduleRef.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), {
+  const fastifyAdapter = new FastifyAdapter(
+    options.trustLoopbackProxy ? { trustProxy: ['127.0.0.1', '::1', '::ffff:127.0.0.1'] } : {},
+  );
+  const app = moduleRef.createNestApplication<NestFastifyApplication>(fastifyAdapter, {
     rawBody,
     logger,
   });

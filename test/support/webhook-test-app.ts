@@ -1,4 +1,4 @@
-import { DynamicModule, INestApplication, Injectable } from '@nestjs/common';
+import { DynamicModule, INestApplication, Injectable, Provider } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { Test } from '@nestjs/testing';
@@ -8,6 +8,7 @@ import {
   VisiwiseEvent,
   VisiwiseWebhookModule,
   VisiwiseWebhookModuleExtras,
+  VisiwiseWebhookModuleOptions,
 } from 'nestjs-visiwise-webhook';
 import { AdapterName, createHttpApp } from './adapters';
 import { CapturingLogger } from './capturing-logger';
@@ -22,12 +23,26 @@ export const REGISTRATIONS: readonly Registration[] = ['forRoot', 'forRootAsync'
 export class RecordingHandlers {
   readonly tracked: VisiwiseEvent<'shipment.tracked'>[] = [];
   readonly any: AnyVisiwiseEvent[] = [];
+  /** Every call of the shipment.tracked handler, including failed ones. */
+  readonly calls: string[] = [];
   /** When set, the shipment.tracked handler rejects with it (after its first await). */
   failWith: Error | undefined;
+  /** How many next calls fail (with `failWith` or a default error) before it succeeds again. */
+  failTimes = 0;
+  /** When set, the handler waits for this promise before finishing. */
+  gate: Promise<void> | undefined;
 
   @OnVisiwiseEvent('shipment.tracked')
   async onTracked(event: VisiwiseEvent<'shipment.tracked'>): Promise<void> {
+    this.calls.push(event.id);
     await Promise.resolve();
+    if (this.gate) {
+      await this.gate;
+    }
+    if (this.failTimes > 0) {
+      this.failTimes--;
+      throw this.failWith ?? new Error('transient handler failure');
+    }
     if (this.failWith) {
       throw this.failWith;
     }
@@ -47,6 +62,12 @@ export interface WebhookTestAppOptions {
   rawBody?: boolean;
   extras?: VisiwiseWebhookModuleExtras;
   toleranceSeconds?: number;
+  /** Trust X-Forwarded-For from loopback (see createHttpApp). */
+  trustLoopbackProxy?: boolean;
+  /** Extra providers of the test app (e.g. an @OnEvent listener). */
+  providers?: Provider[];
+  /** Further module options (delivery mode, redis, idempotency, queue). */
+  moduleOptions?: Omit<VisiwiseWebhookModuleOptions, 'secret' | 'toleranceSeconds'>;
 }
 
 export interface WebhookTestApp {
@@ -58,9 +79,9 @@ export interface WebhookTestApp {
 
 /** The module registered as a user would: forRoot with options, or forRootAsync via ConfigService. */
 export function registerModule(options: WebhookTestAppOptions): DynamicModule {
-  const { secret, extras = {}, toleranceSeconds } = options;
+  const { secret, extras = {}, toleranceSeconds, moduleOptions = {} } = options;
   if (options.registration === 'forRoot') {
-    return VisiwiseWebhookModule.forRoot({ secret, toleranceSeconds, ...extras });
+    return VisiwiseWebhookModule.forRoot({ ...moduleOptions, secret, toleranceSeconds, ...extras });
   }
   return VisiwiseWebhookModule.forRootAsync({
     ...extras,
@@ -72,6 +93,7 @@ export function registerModule(options: WebhookTestAppOptions): DynamicModule {
     ],
     inject: [ConfigService],
     useFactory: (config: ConfigService) => ({
+      ...moduleOptions,
       secret: config.getOrThrow<string | string[]>('WEBHOOK_SECRET'),
       toleranceSeconds: config.get<number>('WEBHOOK_TOLERANCE'),
     }),
@@ -85,13 +107,14 @@ export async function createWebhookTestApp(
   const logger = new CapturingLogger();
   const moduleRef = await Test.createTestingModule({
     imports: [EventEmitterModule.forRoot(), registerModule(options)],
-    providers: [RecordingHandlers],
+    providers: [RecordingHandlers, ...(options.providers ?? [])],
   })
     .setLogger(logger)
     .compile();
   const app = await createHttpApp(moduleRef, options.adapter, {
     logger,
     ...(options.rawBody === undefined ? {} : { rawBody: options.rawBody }),
+    ...(options.trustLoopbackProxy ? { trustLoopbackProxy: true } : {}),
   });
   return {
     app,
@@ -99,4 +122,13 @@ export async function createWebhookTestApp(
     logger,
     close: () => app.close(),
   };
+}
+
+/** A promise and the function that resolves it: lets a test hold a handler mid-flight. */
+export function latch(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
 }

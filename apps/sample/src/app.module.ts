@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { VisiwiseWebhookModule } from 'nestjs-visiwise-webhook';
+import { deliveryOptionsFromEnv } from './delivery-options';
 import { HealthController } from './health/health.controller';
 import { ShipmentsModule } from './shipments/shipments.module';
 
@@ -9,11 +10,17 @@ import { ShipmentsModule } from './shipments/shipments.module';
   imports: [
     ConfigModule.forRoot({ isGlobal: true }),
     EventEmitterModule.forRoot(),
-    // The secret comes from VISIWISE_WEBHOOK_SECRET (see sample-secret.ts for the development default).
+    // The secret comes from VISIWISE_WEBHOOK_SECRET (see sample-secret.ts for the development
+    // default); the delivery mode from VISIWISE_DELIVERY and REDIS_URL (delivery-options.ts).
     VisiwiseWebhookModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService) => ({
         secret: config.getOrThrow<string>('VISIWISE_WEBHOOK_SECRET'),
+        ...deliveryOptionsFromEnv({
+          VISIWISE_DELIVERY: config.get<string>('VISIWISE_DELIVERY'),
+          REDIS_URL: config.get<string>('REDIS_URL'),
+          VISIWISE_QUEUE_NAME: config.get<string>('VISIWISE_QUEUE_NAME'),
+        }),
       }),
     }),
     ShipmentsModule,

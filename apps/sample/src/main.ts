@@ -12,7 +12,8 @@ async function bootstrap(): Promise<void> {
   await app.listen(port, '0.0.0.0');
   const url = `http://localhost:${port}/webhooks/visiwise`;
   const logger = new Logger('Sample');
-  logger.log(`Receiving Visiwise webhooks at POST ${url} (${adapter})`);
+  const delivery = process.env['VISIWISE_DELIVERY'] ?? 'inline';
+  logger.log(`Receiving Visiwise webhooks at POST ${url} (${adapter}, ${delivery} delivery)`);
   if (secret.source === 'generated') {
     // A throwaway development secret: printing it is the point (never done for a configured one).
     console.log(generatedSecretBanner(secret.secret, url));

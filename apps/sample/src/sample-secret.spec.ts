@@ -1,6 +1,7 @@
 import { VisiwiseWebhookVerifier } from 'nestjs-visiwise-webhook';
 import { generatedSecretBanner, resolveSampleSecret } from './sample-secret';
 import { adapterFromEnv } from './create-sample-app';
+import { deliveryOptionsFromEnv } from './delivery-options';
 
 describe('resolveSampleSecret', () => {
   it('uses VISIWISE_WEBHOOK_SECRET when set', () => {
@@ -43,5 +44,27 @@ describe('adapterFromEnv', () => {
     expect(adapterFromEnv({})).toBe('express');
     expect(adapterFromEnv({ HTTP_ADAPTER: 'Fastify' })).toBe('fastify');
     expect(() => adapterFromEnv({ HTTP_ADAPTER: 'koa' })).toThrow(/HTTP_ADAPTER/);
+  });
+});
+
+describe('deliveryOptionsFromEnv', () => {
+  it('defaults to inline without Redis', () => {
+    expect(deliveryOptionsFromEnv({})).toEqual({ delivery: 'inline' });
+  });
+
+  it('passes REDIS_URL and the mode through', () => {
+    expect(
+      deliveryOptionsFromEnv({ VISIWISE_DELIVERY: 'queue', REDIS_URL: 'redis://127.0.0.1:6379' }),
+    ).toEqual({ delivery: 'queue', redis: 'redis://127.0.0.1:6379' });
+    expect(deliveryOptionsFromEnv({ VISIWISE_DELIVERY: 'Background' })).toEqual({
+      delivery: 'background',
+    });
+  });
+
+  it('refuses an unknown mode, and queue without Redis, naming the fix', () => {
+    expect(() => deliveryOptionsFromEnv({ VISIWISE_DELIVERY: 'kafka' })).toThrow(
+      /VISIWISE_DELIVERY/,
+    );
+    expect(() => deliveryOptionsFromEnv({ VISIWISE_DELIVERY: 'queue' })).toThrow(/REDIS_URL/);
   });
 });

@@ -8,9 +8,33 @@
 
 export { VisiwiseWebhookModule } from './visiwise-webhook.module';
 export type {
+  VisiwiseDeliveryMode,
+  VisiwiseIdempotencyOptions,
+  VisiwiseQueueOptions,
+  VisiwiseRedisConnection,
+  VisiwiseRedisOptions,
   VisiwiseWebhookModuleExtras,
   VisiwiseWebhookModuleOptions,
 } from './visiwise-webhook-options.interface';
+
+export type {
+  VisiwiseClaimResult,
+  VisiwiseDeliveryClaim,
+  VisiwiseIdempotencyStore,
+} from './delivery/idempotency-store.interface';
+export { MemoryIdempotencyStore } from './delivery/memory-idempotency.store';
+export type { MemoryIdempotencyStoreOptions } from './delivery/memory-idempotency.store';
+export { RedisIdempotencyStore } from './delivery/redis-idempotency.store';
+export type {
+  RedisIdempotencyClient,
+  RedisIdempotencyStoreOptions,
+} from './delivery/redis-idempotency.store';
+export { VISIWISE_DELIVERY_FAILED_EVENT } from './delivery/delivery.constants';
+export type { VisiwiseDeliveryFailure } from './delivery/visiwise-delivery-failure.interface';
+export type { VisiwiseAckStatus } from './delivery/delivery-strategy.interface';
+export { VisiwiseDeadLetterService } from './delivery/visiwise-dead-letter.service';
+export { VisiwiseDeadLetters } from './delivery/visiwise-dead-letters';
+export type { FailedEventsPage, FailedVisiwiseEvent } from './delivery/visiwise-dead-letters';
 
 export { VisiwiseWebhookVerifier } from './signature/visiwise-webhook-verifier';
 export type {

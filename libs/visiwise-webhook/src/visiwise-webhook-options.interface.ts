@@ -1,3 +1,82 @@
+import type { VisiwiseIdempotencyStore } from './delivery/idempotency-store.interface';
+
+/**
+ * When a delivery is acknowledged (see the README's "Delivery guarantees"):
+ * - `inline`: after every handler succeeded (a failure answers 500 and Visiwise retries);
+ * - `background`: right after verification; handlers run afterwards in this process (a crash
+ *   loses what was in flight);
+ * - `queue`: once the event is persisted as a BullMQ job in Redis; workers run the handlers with
+ *   retries, and failures end in a replayable dead-letter set.
+ */
+export type VisiwiseDeliveryMode = 'inline' | 'background' | 'queue';
+
+/** ioredis connection options (passed through to ioredis as they are). */
+export interface VisiwiseRedisOptions {
+  host?: string;
+  port?: number;
+  username?: string;
+  password?: string;
+  db?: number;
+  tls?: Record<string, unknown>;
+  [option: string]: unknown;
+}
+
+/** A Redis URL (`redis://user:pass@host:6379/0`, `rediss://` for TLS) or ioredis options. */
+export type VisiwiseRedisConnection = string | VisiwiseRedisOptions;
+
+/** How deliveries are deduplicated by `svix-id`. */
+export interface VisiwiseIdempotencyOptions {
+  /**
+   * `memory` (this process only, bounded), `redis` (shared by every instance; needs `redis`), or
+   * your own {@link VisiwiseIdempotencyStore}.
+   * @default 'redis' when the `redis` option is set, otherwise 'memory'
+   */
+  store?: 'memory' | 'redis' | VisiwiseIdempotencyStore;
+  /**
+   * How long a handled id is remembered. Must outlast Svix's retry horizon (~27.6 h).
+   * @default 129600 (36 h)
+   */
+  ttlSeconds?: number;
+  /**
+   * How long a claim lasts while handlers run. A claim whose process died expires after this, and
+   * the next retry handles the event. Keep it above your slowest handler.
+   * @default 300
+   */
+  leaseSeconds?: number;
+  /** Most ids the memory store remembers (least recently used forgotten first). @default 100000 */
+  maxEntries?: number;
+  /** Prefix of the Redis keys. @default 'visiwise:delivery:' */
+  keyPrefix?: string;
+}
+
+/** The BullMQ queue of `delivery: 'queue'`. */
+export interface VisiwiseQueueOptions {
+  /** Queue name (one per application). @default 'visiwise-webhooks' */
+  name?: string;
+  /** BullMQ key prefix in Redis. @default 'bull' */
+  prefix?: string;
+  /**
+   * Run a worker in this process. Set `false` on instances that should only receive (the jobs are
+   * then handled by instances or processes that run the worker).
+   * @default true
+   */
+  worker?: boolean;
+  /** Jobs one worker runs at once. @default 5 */
+  concurrency?: number;
+  /** Attempts per job before it ends in the failed (dead-letter) set. @default 8 */
+  attempts?: number;
+  /** First retry delay; each next one doubles (exponential backoff). @default 1000 */
+  backoffDelayMs?: number;
+  /** Longest wait for Redis to persist a job before answering 503. @default 5000 */
+  enqueueTimeoutMs?: number;
+  /** How long completed jobs are kept (they also collapse duplicate deliveries). @default 129600 */
+  keepCompletedSeconds?: number;
+  /** BullMQ job lock duration: a worker that stops renewing it is considered stalled. @default 30000 */
+  lockDurationMs?: number;
+  /** How often stalled jobs are looked for and handed to another worker. @default 30000 */
+  stalledIntervalMs?: number;
+}
+
 /**
  * Options of `VisiwiseWebhookModule.forRoot()` (or returned by the `forRootAsync()` factory).
  */
@@ -15,6 +94,38 @@ export interface VisiwiseWebhookModuleOptions {
    * @default 300
    */
   toleranceSeconds?: number;
+  /**
+   * Largest body accepted, in bytes; larger deliveries are answered 413 before any signature work.
+   * The platform's own limit applies first (Express: 100 KiB unless raised with
+   * `app.useBodyParser('json', { limit })`; Fastify: 1 MiB, `bodyLimit`), so raise it to at least this.
+   * @default 1048576 (1 MiB)
+   */
+  maxBodyBytes?: number;
+  /**
+   * Only accept deliveries from these addresses or CIDR ranges (IPv4 and IPv6), e.g. Svix's
+   * published egress IPs. The client address is the platform's `request.ip`, so Express's
+   * `trust proxy` setting and Fastify's `trustProxy` option decide whether X-Forwarded-For counts:
+   * behind a load balancer, configure those, never trust the header blindly. Others get 403.
+   * @default undefined (any address)
+   */
+  allowedIps?: readonly string[];
+  /**
+   * When deliveries are acknowledged and where handlers run.
+   * @default 'inline'
+   */
+  delivery?: VisiwiseDeliveryMode;
+  /** Redis for the shared idempotency store and the queue. Required by `delivery: 'queue'`. */
+  redis?: VisiwiseRedisConnection;
+  /** Deduplication by `svix-id`. */
+  idempotency?: VisiwiseIdempotencyOptions;
+  /** The BullMQ queue of `delivery: 'queue'`. */
+  queue?: VisiwiseQueueOptions;
+  /**
+   * On shutdown, how long to wait for in-flight deliveries and jobs before giving up (jobs are
+   * then handed back to the queue through BullMQ's stalled-job recovery).
+   * @default 10000
+   */
+  shutdownTimeoutMs?: number;
 }
 
 /**
@@ -33,4 +144,11 @@ export interface VisiwiseWebhookModuleExtras {
    * @default 'webhooks/visiwise'
    */
   path?: string;
+  /**
+   * Decorators applied to the webhook controller class, for apps with global guards or
+   * interceptors: e.g. your own `@Public()` so a global auth guard lets Visiwise through (the
+   * signature guard still applies), or `@SkipThrottle()` for a global ThrottlerGuard.
+   * @default []
+   */
+  controllerDecorators?: readonly ClassDecorator[];
 }

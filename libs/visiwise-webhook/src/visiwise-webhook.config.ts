@@ -1,3 +1,6 @@
+import { ResolvedDeliveryConfig, resolveDeliveryConfig } from './delivery/delivery-config';
+import { invalidMaxBodyBytesMessage } from './http/http.messages';
+import { IpAllowList, createIpAllowList } from './http/ip-allow-list';
 import { VisiwiseConfigurationError } from './signature/visiwise-configuration.error';
 import { VisiwiseWebhookVerifier } from './signature/visiwise-webhook-verifier';
 import type { VisiwiseWebhookModuleOptions } from './visiwise-webhook-options.interface';
@@ -6,6 +9,25 @@ import { secretSourceHint } from './visiwise-webhook.messages';
 /** The module's options after defaults and validation, merged once (internal). */
 export interface VisiwiseWebhookConfig {
   readonly verifier: VisiwiseWebhookVerifier;
+  readonly delivery: ResolvedDeliveryConfig;
+  readonly http: {
+    readonly maxBodyBytes: number;
+    /** Undefined: any address. */
+    readonly allowList: IpAllowList | undefined;
+  };
+}
+
+const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+function resolveHttpConfig(options: VisiwiseWebhookModuleOptions): VisiwiseWebhookConfig['http'] {
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) {
+    throw new VisiwiseConfigurationError(invalidMaxBodyBytesMessage());
+  }
+  return {
+    maxBodyBytes,
+    allowList: options.allowedIps === undefined ? undefined : createIpAllowList(options.allowedIps),
+  };
 }
 
 /** Splits an environment value that may list several secrets (space- or comma-separated). */
@@ -24,6 +46,8 @@ export function resolveVisiwiseWebhookConfig(
 ): VisiwiseWebhookConfig {
   const secrets =
     options.secret ?? (fallbackSecret === undefined ? [] : splitSecretList(fallbackSecret));
+  const delivery = resolveDeliveryConfig(options);
+  const http = resolveHttpConfig(options);
   try {
     return {
       verifier: new VisiwiseWebhookVerifier({
@@ -32,6 +56,8 @@ export function resolveVisiwiseWebhookConfig(
           ? {}
           : { toleranceSeconds: options.toleranceSeconds }),
       }),
+      delivery,
+      http,
     };
   } catch (error) {
     if (error instanceof VisiwiseConfigurationError) {

@@ -29,7 +29,10 @@ export const {
       return {
         ...definition,
         global: extras.isGlobal ?? false,
-        controllers: [...(definition.controllers ?? []), createVisiwiseWebhookController(path)],
+        controllers: [
+          ...(definition.controllers ?? []),
+          createVisiwiseWebhookController(path, extras.controllerDecorators ?? []),
+        ],
       };
     },
   )

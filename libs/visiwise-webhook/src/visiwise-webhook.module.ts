@@ -1,4 +1,6 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { VisiwiseDeadLetterService } from './delivery/visiwise-dead-letter.service';
+import { VisiwiseDeliveryRuntime } from './delivery/visiwise-delivery.runtime';
 import { VisiwiseWebhookReceiver } from './delivery/visiwise-webhook.receiver';
 import { VisiwiseEventPublisher } from './events/visiwise-event.publisher';
 import { VisiwiseSignatureGuard } from './http/visiwise-signature.guard';
@@ -61,9 +63,16 @@ const verifierProvider: Provider = {
     verifierProvider,
     VisiwiseSignatureGuard,
     VisiwiseEventPublisher,
+    VisiwiseDeliveryRuntime,
     VisiwiseWebhookReceiver,
+    VisiwiseDeadLetterService,
   ],
-  exports: [VISIWISE_WEBHOOK_CONFIG, VisiwiseWebhookVerifier, VisiwiseSignatureGuard],
+  exports: [
+    VISIWISE_WEBHOOK_CONFIG,
+    VisiwiseWebhookVerifier,
+    VisiwiseSignatureGuard,
+    VisiwiseDeadLetterService,
+  ],
 })
 export class VisiwiseWebhookModule extends ConfigurableModuleClass {
   /** Registers the module with static options; `secret` may be left to `VISIWISE_WEBHOOK_SECRET`. */

@@ -1,32 +1,32 @@
 import { Injectable, Logger } from '@nestjs/common';
-import {
-  unknownTypeLogMessage,
-  handlerFailedLogMessage,
-  noHandlerLogMessage,
-} from '../events/events.messages';
+import { noHandlerLogMessage, unknownTypeLogMessage } from '../events/events.messages';
+import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
 import { VisiwiseEventPublisher } from '../events/visiwise-event.publisher';
 import { isBuiltInEventType, parseVisiwiseEnvelope } from '../events/visiwise-event.parser';
-import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
-import { handlerFailedResponseMessage } from '../http/http.messages';
 import { VisiwiseWebhookException } from '../http/visiwise-webhook.exception';
 import type { VerifiedVisiwiseDelivery } from '../signature/visiwise-webhook-verifier';
 import { LOGGER_CONTEXT } from '../visiwise-webhook.constants';
+import type { VisiwiseAckStatus } from './delivery-strategy.interface';
+import { VisiwiseDeliveryRuntime } from './visiwise-delivery.runtime';
 
 const MAX_REPORTED_TYPES = 1000;
 
 /**
- * Turns a verified delivery into an event and hands it to the handlers before answering
- * (inline acknowledgement): the delivery succeeds only if every handler did.
+ * Turns a verified delivery into an event (parsing the verified bytes) and hands it to the
+ * configured delivery mode, which decides when it is acknowledged.
  */
 @Injectable()
 export class VisiwiseWebhookReceiver {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly reportedTypes = new Set<string>();
 
-  constructor(private readonly publisher: VisiwiseEventPublisher) {}
+  constructor(
+    private readonly runtime: VisiwiseDeliveryRuntime,
+    private readonly publisher: VisiwiseEventPublisher,
+  ) {}
 
-  /** Parses, publishes and throws a {@link VisiwiseWebhookException} for anything but success. */
-  async receive(delivery: VerifiedVisiwiseDelivery, rawBody: Buffer): Promise<void> {
+  /** Parses and delivers; throws a {@link VisiwiseWebhookException} for anything but success. */
+  async receive(delivery: VerifiedVisiwiseDelivery, rawBody: Buffer): Promise<VisiwiseAckStatus> {
     const parsed = parseVisiwiseEnvelope(rawBody);
     if (!parsed.ok) {
       throw new VisiwiseWebhookException(parsed.problem, parsed.message);
@@ -39,24 +39,18 @@ export class VisiwiseWebhookReceiver {
       data,
       receivedAt: new Date(),
     } as AnyVisiwiseEvent;
-
-    const outcome = await this.publisher.publish(event);
-    if (outcome.errors.length > 0) {
-      for (const error of outcome.errors) {
-        this.logger.error(
-          handlerFailedLogMessage(event.id, event.type, outcome.handlerCount),
-          error instanceof Error ? error.stack : String(error),
-        );
-      }
-      throw new VisiwiseWebhookException('handler_failed', handlerFailedResponseMessage());
-    }
-    this.reportUnhandled(type, outcome.handlerCount);
+    this.reportUnusualType(type);
+    return this.runtime.deliver(event);
   }
 
   // Once per type and process: unknown types are normal (forward compatibility), not log floods.
-  private reportUnhandled(type: string, handlerCount: number): void {
+  private reportUnusualType(type: string): void {
+    if (this.reportedTypes.has(type)) {
+      return;
+    }
+    const handlerCount = this.publisher.handlerCount(type);
     const builtIn = isBuiltInEventType(type);
-    if ((builtIn && handlerCount > 0) || this.reportedTypes.has(type)) {
+    if (builtIn && handlerCount > 0) {
       return;
     }
     if (this.reportedTypes.size < MAX_REPORTED_TYPES) {

@@ -4,6 +4,8 @@ import { VisiwiseConfigurationError } from '../signature/visiwise-configuration.
 import { ANY_EVENT_NAME, eventNameFor } from './events.constants';
 import { missingEventEmitterMessage } from './events.messages';
 import type { AnyVisiwiseEvent } from './visiwise-event.interface';
+import { VISIWISE_DELIVERY_FAILED_EVENT } from '../delivery/delivery.constants';
+import type { VisiwiseDeliveryFailure } from '../delivery/visiwise-delivery-failure.interface';
 
 /** What happened when an event was handed to its handlers. */
 export interface VisiwisePublishOutcome {
@@ -30,6 +32,14 @@ export class VisiwiseEventPublisher implements OnModuleInit {
     }
   }
 
+  /** How many handlers (type-specific and wildcard) an event of this type reaches in this process. */
+  handlerCount(type: string): number {
+    const emitter = this.emitter;
+    return emitter
+      ? emitter.listeners(eventNameFor(type)).length + emitter.listeners(ANY_EVENT_NAME).length
+      : 0;
+  }
+
   /** Calls every handler of the event and reports which failed. Never rejects. */
   async publish(event: AnyVisiwiseEvent): Promise<VisiwisePublishOutcome> {
     const emitter = this.emitter;
@@ -42,18 +52,43 @@ export class VisiwiseEventPublisher implements OnModuleInit {
       ...(emitter.listeners(eventNameFor(event.type)) as Listener[]),
       ...(emitter.listeners(ANY_EVENT_NAME) as Listener[]),
     ];
-    // Wrapping each call in a promise also turns a synchronous throw into a rejection.
-    const settled = await Promise.allSettled(
-      listeners.map(
-        (listener) =>
-          new Promise((resolve) => {
-            resolve(listener.call(emitter, event));
-          }),
-      ),
-    );
-    const errors = settled
-      .filter((result): result is PromiseRejectedResult => result.status === 'rejected')
-      .map((result) => result.reason as unknown);
+    const errors = await callAll(emitter, listeners, event);
     return { handlerCount: listeners.length, errors };
   }
+
+  /**
+   * Tells the application that an acknowledged event could not be handled
+   * (VISIWISE_DELIVERY_FAILED_EVENT). Never rejects: a failing listener is reported in the result.
+   */
+  async publishFailure(failure: VisiwiseDeliveryFailure): Promise<readonly unknown[]> {
+    const emitter = this.emitter;
+    if (!emitter) {
+      return [];
+    }
+    return callAll(
+      emitter,
+      emitter.listeners(VISIWISE_DELIVERY_FAILED_EVENT) as Listener[],
+      failure,
+    );
+  }
+}
+
+/** Calls every listener, waits for all of them, and returns what they threw or rejected with. */
+async function callAll(
+  emitter: EventEmitter2,
+  listeners: readonly Listener[],
+  payload: unknown,
+): Promise<unknown[]> {
+  // Wrapping each call in a promise also turns a synchronous throw into a rejection.
+  const settled = await Promise.allSettled(
+    listeners.map(
+      (listener) =>
+        new Promise((resolve) => {
+          resolve(listener.call(emitter, payload));
+        }),
+    ),
+  );
+  return settled
+    .filter((result): result is PromiseRejectedResult => result.status === 'rejected')
+    .map((result) => result.reason as unknown);
 }

@@ -16,3 +16,15 @@ export const handlerFailedResponseMessage = (): string =>
 
 export const unsupportedContextMessage = (type: string): string =>
   `VisiwiseSignatureGuard only protects HTTP routes, not "${type}" handlers.`;
+
+export const invalidAllowedIpMessage = (index: number, entry: string): string =>
+  `\`allowedIps[${index}]\` (${entry}) is not an IPv4/IPv6 address or CIDR range ` +
+  'such as "203.0.113.7" or "203.0.113.0/24".';
+
+export const ipNotAllowedMessage = (): string => 'Deliveries are not accepted from this address.';
+
+export const payloadTooLargeMessage = (maxBytes: number): string =>
+  `The body is larger than ${maxBytes} bytes, the limit of this endpoint (maxBodyBytes).`;
+
+export const invalidMaxBodyBytesMessage = (): string =>
+  '`maxBodyBytes` must be a positive whole number of bytes (default 1048576).';

@@ -4,6 +4,8 @@ import type { VerifiedVisiwiseDelivery } from '../signature/visiwise-webhook-ver
 import { VISIWISE_WEBHOOK_CONFIG, LOGGER_CONTEXT } from '../visiwise-webhook.constants';
 import type { VisiwiseWebhookConfig } from '../visiwise-webhook.config';
 import {
+  ipNotAllowedMessage,
+  payloadTooLargeMessage,
   rawBodyUnavailableLogMessage,
   rawBodyUnavailableResponseMessage,
   unsupportedContextMessage,
@@ -13,6 +15,7 @@ import { VisiwiseWebhookException } from './visiwise-webhook.exception';
 import {
   WebhookHttpRequest,
   announcesBody,
+  declaredLength,
   isJsonContentType,
   markVerified,
 } from './webhook-request';
@@ -20,8 +23,9 @@ import {
 /**
  * Lets a request through only if it is an authentic, fresh Visiwise delivery: JSON content type,
  * valid svix-* headers, timestamp within tolerance, and a signature over the raw bytes made with
- * a configured secret. Runs before anything parses the body; refusals are
- * {@link VisiwiseWebhookException}s (415 / 401, or 500 when the app does not keep raw bodies).
+ * a configured secret; optionally an allowed source address and a body size limit. Runs before
+ * the module parses the body; refusals are {@link VisiwiseWebhookException}s (403 / 415 / 413 /
+ * 401, or 500 when the app does not keep raw bodies).
  *
  * The module's own endpoint uses it; it can also protect an application's own route
  * (`@UseGuards(VisiwiseSignatureGuard)`) in a module that imports `VisiwiseWebhookModule`.
@@ -38,10 +42,21 @@ export class VisiwiseSignatureGuard implements CanActivate {
       throw new Error(unsupportedContextMessage(context.getType()));
     }
     const request = context.switchToHttp().getRequest<WebhookHttpRequest>();
+    // Cheapest checks first: nothing below costs a hash until the request could be genuine.
+    const { allowList, maxBodyBytes } = this.config.http;
+    if (allowList && !allowList.allows(request.ip)) {
+      throw new VisiwiseWebhookException('ip_not_allowed', ipNotAllowedMessage());
+    }
     if (!isJsonContentType(request.headers)) {
       throw new VisiwiseWebhookException('unsupported_media_type', unsupportedMediaTypeMessage());
     }
+    if ((declaredLength(request.headers) ?? 0) > maxBodyBytes) {
+      throw new VisiwiseWebhookException('payload_too_large', payloadTooLargeMessage(maxBodyBytes));
+    }
     const rawBody = this.getRawBody(request);
+    if (rawBody.length > maxBodyBytes) {
+      throw new VisiwiseWebhookException('payload_too_large', payloadTooLargeMessage(maxBodyBytes));
+    }
     const delivery = this.verify(rawBody, request);
     markVerified(request, { delivery, rawBody });
     return true;

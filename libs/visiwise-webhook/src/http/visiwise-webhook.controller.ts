@@ -1,11 +1,15 @@
 import { Controller, HttpCode, HttpStatus, Post, Req, Type, UseGuards } from '@nestjs/common';
+import type { VisiwiseAckStatus } from '../delivery/delivery-strategy.interface';
 import { VisiwiseWebhookReceiver } from '../delivery/visiwise-webhook.receiver';
 import { VisiwiseSignatureGuard } from './visiwise-signature.guard';
 import { getVerified } from './webhook-request';
 
-/** Body of every acknowledged delivery. */
+/**
+ * Body of every acknowledged delivery: `received` the first time, `duplicate` for a delivery id
+ * that was handled already (Svix's retry of a delivery whose answer it did not get).
+ */
 export interface VisiwiseWebhookAck {
-  readonly status: 'received';
+  readonly status: VisiwiseAckStatus;
 }
 
 /**
@@ -13,7 +17,10 @@ export interface VisiwiseWebhookAck {
  * than rewriting the route metadata of one shared class) keeps two registrations from silently
  * overwriting each other's path.
  */
-export function createVisiwiseWebhookController(path: string): Type<unknown> {
+export function createVisiwiseWebhookController(
+  path: string,
+  decorators: readonly ClassDecorator[] = [],
+): Type<unknown> {
   @Controller(path)
   @UseGuards(VisiwiseSignatureGuard)
   class VisiwiseWebhookController {
@@ -28,9 +35,12 @@ export function createVisiwiseWebhookController(path: string): Type<unknown> {
         // Unreachable while the guard is in place; refuse rather than trust an unverified body.
         throw new Error('VisiwiseWebhookController reached without a verified delivery');
       }
-      await this.receiver.receive(verified.delivery, verified.rawBody);
-      return { status: 'received' };
+      return { status: await this.receiver.receive(verified.delivery, verified.rawBody) };
     }
+  }
+  // Applied like stacked class decorators, so the app's guards read their metadata as usual.
+  for (const decorate of [...decorators].reverse()) {
+    decorate(VisiwiseWebhookController);
   }
   return VisiwiseWebhookController;
 }

@@ -4,15 +4,22 @@ import type { VisiwiseSignatureFailureReason } from '../signature/visiwise-signa
 
 /**
  * Why the webhook endpoint refused a delivery; it is the `reason` field of the JSON error body.
- * Signature reasons answer 401, media type 415, envelope problems 400, and the two server-side
- * faults 500 (Visiwise retries those).
+ * Signature reasons answer 401, media type 415, envelope problems 400; a duplicate of a delivery
+ * still being handled 409; handler failures and a missing raw body 500; an unavailable store or
+ * queue, or an instance shutting down, 503. Visiwise retries everything but 2xx.
  */
 export type VisiwiseWebhookRejectionReason =
   | VisiwiseSignatureFailureReason
   | 'unsupported_media_type'
+  | 'payload_too_large'
+  | 'ip_not_allowed'
   | VisiwiseEnvelopeProblem
   | 'raw_body_unavailable'
-  | 'handler_failed';
+  | 'handler_failed'
+  | 'delivery_in_progress'
+  | 'store_unavailable'
+  | 'queue_unavailable'
+  | 'shutting_down';
 
 /** The HTTP status of each rejection reason. */
 export function statusForReason(reason: VisiwiseWebhookRejectionReason): HttpStatus {
@@ -25,14 +32,24 @@ export function statusForReason(reason: VisiwiseWebhookRejectionReason): HttpSta
       return HttpStatus.UNAUTHORIZED;
     case 'unsupported_media_type':
       return HttpStatus.UNSUPPORTED_MEDIA_TYPE;
+    case 'payload_too_large':
+      return HttpStatus.PAYLOAD_TOO_LARGE;
+    case 'ip_not_allowed':
+      return HttpStatus.FORBIDDEN;
     case 'invalid_json':
     case 'invalid_envelope':
     case 'invalid_event_type':
     case 'invalid_payload':
       return HttpStatus.BAD_REQUEST;
+    case 'delivery_in_progress':
+      return HttpStatus.CONFLICT;
     case 'raw_body_unavailable':
     case 'handler_failed':
       return HttpStatus.INTERNAL_SERVER_ERROR;
+    case 'store_unavailable':
+    case 'queue_unavailable':
+    case 'shutting_down':
+      return HttpStatus.SERVICE_UNAVAILABLE;
     default: {
       const unreachable: never = reason;
       return unreachable;
@@ -43,8 +60,12 @@ export function statusForReason(reason: VisiwiseWebhookRejectionReason): HttpSta
 const STATUS_TEXT: Readonly<Partial<Record<HttpStatus, string>>> = {
   [HttpStatus.BAD_REQUEST]: 'Bad Request',
   [HttpStatus.UNAUTHORIZED]: 'Unauthorized',
+  [HttpStatus.FORBIDDEN]: 'Forbidden',
+  [HttpStatus.PAYLOAD_TOO_LARGE]: 'Payload Too Large',
+  [HttpStatus.CONFLICT]: 'Conflict',
   [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: 'Unsupported Media Type',
   [HttpStatus.INTERNAL_SERVER_ERROR]: 'Internal Server Error',
+  [HttpStatus.SERVICE_UNAVAILABLE]: 'Service Unavailable',
 };
 
 /** JSON body of every refusal: `{ statusCode, error, reason, message }`. */

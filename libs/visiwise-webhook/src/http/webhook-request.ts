@@ -6,6 +6,8 @@ export interface WebhookHttpRequest {
   readonly headers: IncomingHttpHeaders;
   /** Set by Nest when the app was created with `rawBody: true`. */
   readonly rawBody?: Buffer;
+  /** Client address as the platform computed it (honours Express `trust proxy` / Fastify `trustProxy`). */
+  readonly ip?: string;
 }
 
 /** A request that passed the signature guard, with the exact bytes that were verified. */
@@ -47,4 +49,10 @@ export function isJsonContentType(headers: IncomingHttpHeaders): boolean {
   }
   const mediaType = (value.split(';', 1)[0] ?? '').trim().toLowerCase();
   return mediaType === 'application/json';
+}
+
+/** The declared Content-Length, if it is a plain number. */
+export function declaredLength(headers: IncomingHttpHeaders): number | undefined {
+  const value = headers['content-length'];
+  return value !== undefined && /^\d{1,15}$/.test(value) ? Number(value) : undefined;
 }

@@ -1,0 +1,29 @@
+import type { VisiwiseDeliveryMode, VisiwiseWebhookModuleOptions } from 'nestjs-visiwise-webhook';
+
+const MODES: readonly VisiwiseDeliveryMode[] = ['inline', 'background', 'queue'];
+
+/**
+ * The sample's delivery settings from the environment: VISIWISE_DELIVERY (`inline`, default;
+ * `background`; `queue`) and REDIS_URL. With REDIS_URL set, the idempotency store is Redis, so
+ * two instances on two ports against one Redis handle each event once.
+ */
+export function deliveryOptionsFromEnv(
+  env: NodeJS.ProcessEnv,
+): Pick<VisiwiseWebhookModuleOptions, 'delivery' | 'redis' | 'queue'> {
+  const delivery = (env['VISIWISE_DELIVERY'] ?? 'inline').toLowerCase() as VisiwiseDeliveryMode;
+  if (!MODES.includes(delivery)) {
+    throw new Error(`VISIWISE_DELIVERY must be one of ${MODES.join(', ')}, not "${delivery}".`);
+  }
+  const redis =
+    env['REDIS_URL'] === undefined || env['REDIS_URL'] === '' ? undefined : env['REDIS_URL'];
+  if (delivery === 'queue' && redis === undefined) {
+    throw new Error('VISIWISE_DELIVERY=queue needs REDIS_URL (e.g. redis://127.0.0.1:6379).');
+  }
+  // VISIWISE_QUEUE_NAME: optional, to keep several sample deployments apart on one Redis.
+  const queueName = env['VISIWISE_QUEUE_NAME'];
+  return {
+    delivery,
+    ...(redis === undefined ? {} : { redis }),
+    ...(queueName ? { queue: { name: queueName } } : {}),
+  };
+}

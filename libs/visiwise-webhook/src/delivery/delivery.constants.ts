@@ -1,0 +1,10 @@
+/**
+ * EventEmitter2 event emitted when handling an already-acknowledged event failed for good: in
+ * `background` mode on any handler failure, in `queue` mode when a job exhausted its attempts.
+ * Listen with `@OnEvent(VISIWISE_DELIVERY_FAILED_EVENT)`; the payload is a
+ * {@link VisiwiseDeliveryFailure}.
+ */
+export const VISIWISE_DELIVERY_FAILED_EVENT = 'visiwise:delivery-failed';
+
+/** BullMQ job name of a queued event. */
+export const QUEUE_JOB_NAME = 'visiwise-event';

@@ -1,0 +1,69 @@
+export const queueNeedsRedisMessage = (): string =>
+  "`delivery: 'queue'` persists events in Redis: set the `redis` option (a URL such as " +
+  'redis://127.0.0.1:6379, or ioredis options).';
+
+export const redisStoreNeedsRedisMessage = (): string =>
+  "`idempotency.store: 'redis'` needs the `redis` option (a URL or ioredis options).";
+
+export const invalidDeliveryModeMessage = (): string =>
+  "`delivery` must be 'inline', 'background' or 'queue'.";
+
+export const invalidPositiveNumberMessage = (option: string): string =>
+  `\`${option}\` must be a positive finite number.`;
+
+export const invalidQueueNameMessage = (): string =>
+  '`queue.name` must be a non-empty string without ":".';
+
+export const missingPackageMessage = (packages: string, feature: string): string =>
+  `${feature} needs ${packages}, which is not installed. Run: npm install ${packages}`;
+
+export const redisUnreachableMessage = (where: string, reason: string): string =>
+  `Cannot reach Redis at ${where}: ${reason}. Start Redis or fix the \`redis\` option.`;
+
+export const deliveryInProgressMessage = (): string =>
+  'Another copy of this delivery is being processed right now; retry later.';
+
+export const storeUnavailableMessage = (): string =>
+  'The delivery could not be recorded (idempotency store unavailable); retry later.';
+
+export const queueUnavailableMessage = (): string =>
+  'The event could not be persisted (queue unavailable); retry later.';
+
+export const shuttingDownMessage = (): string => 'This instance is shutting down; retry later.';
+
+export const storeFailedLogMessage = (operation: string, id: string): string =>
+  `Idempotency store failed to ${operation} delivery ${id}.`;
+
+export const backgroundFailedLogMessage = (id: string, type: string): string =>
+  `Background handling of Visiwise event ${id} (${type}) failed; it was already acknowledged, so ` +
+  'Visiwise will not retry it. Listen to VISIWISE_DELIVERY_FAILED_EVENT to act on such failures.';
+
+export const jobFailedLogMessage = (
+  id: string,
+  type: string,
+  attempt: number,
+  attempts: number,
+): string =>
+  `Queued Visiwise event ${id} (${type}) failed on attempt ${attempt} of ${attempts}` +
+  (attempt >= attempts
+    ? '; it is now in the failed set and can be replayed.'
+    : '; it will be retried.');
+
+export const enqueueFailedLogMessage = (id: string): string =>
+  `Could not persist Visiwise event ${id} to the queue; answered 503 so Visiwise retries.`;
+
+export const shutdownTimeoutLogMessage = (pending: number, timeoutMs: number): string =>
+  `${pending} Visiwise deliveries were still being handled ${timeoutMs} ms after shutdown began; ` +
+  'in background mode they are lost, queued jobs are recovered by another worker.';
+
+export const notQueueModeMessage = (): string =>
+  "The failed-event (dead-letter) operations need `delivery: 'queue'`.";
+
+export const workerShutdownTimeoutLogMessage = (timeoutMs: number): string =>
+  `The Visiwise queue worker still had jobs running ${timeoutMs} ms after shutdown began; it was ` +
+  "closed anyway, and BullMQ's stalled-job check hands those jobs to another worker.";
+
+export const workerErrorLogMessage = (): string => 'Visiwise queue worker error:';
+
+export const workerRestartLogMessage = (): string =>
+  'The Visiwise queue worker had stopped (Redis connection lost); replacing it now that Redis is back.';

@@ -1,0 +1,101 @@
+import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
+import type { VisiwiseEventPublisher } from '../events/visiwise-event.publisher';
+import type {
+  VisiwiseDeliveryClaim,
+  VisiwiseIdempotencyStore,
+} from './idempotency-store.interface';
+
+/** What happened to one attempt at handling an event under the idempotency store. */
+export type HandleOutcome =
+  | { readonly kind: 'handled' }
+  | { readonly kind: 'duplicate' }
+  | { readonly kind: 'in_progress' }
+  | { readonly kind: 'failed'; readonly errors: readonly unknown[]; readonly handlerCount: number };
+
+/** The store could not be read or written. */
+export class IdempotencyStoreError extends Error {
+  constructor(
+    readonly operation: 'claim' | 'complete' | 'release',
+    override readonly cause: unknown,
+  ) {
+    super(`idempotency store ${operation} failed`);
+    this.name = 'IdempotencyStoreError';
+  }
+}
+
+/** What {@link claimDelivery} and {@link runClaimed} need. */
+export interface HandleDependencies {
+  readonly store: VisiwiseIdempotencyStore;
+  readonly publisher: VisiwiseEventPublisher;
+  readonly leaseMs: number;
+  readonly ttlMs: number;
+  /** Told when completing or releasing failed after the handlers ran (not fatal). */
+  readonly onStoreError: (error: IdempotencyStoreError) => void;
+}
+
+/**
+ * Claims the event's id. Returns the claim, or the outcome that makes handling unnecessary
+ * (`duplicate`, `in_progress`). Throws {@link IdempotencyStoreError} when the store failed, before
+ * anything was handled.
+ */
+export async function claimDelivery(
+  id: string,
+  deps: HandleDependencies,
+): Promise<VisiwiseDeliveryClaim | { readonly kind: 'duplicate' | 'in_progress' }> {
+  let claim;
+  try {
+    claim = await deps.store.claim(id, deps.leaseMs);
+  } catch (error) {
+    throw new IdempotencyStoreError('claim', error);
+  }
+  switch (claim.status) {
+    case 'claimed':
+      return claim;
+    case 'completed':
+      return { kind: 'duplicate' };
+    case 'in_progress':
+      return { kind: 'in_progress' };
+    default: {
+      const unreachable: never = claim;
+      return unreachable;
+    }
+  }
+}
+
+/**
+ * Runs the handlers of a claimed event, then completes (all succeeded) or releases (one failed) the
+ * claim, so that a retry can handle it. Never throws.
+ */
+export async function runClaimed(
+  event: AnyVisiwiseEvent,
+  claim: VisiwiseDeliveryClaim,
+  deps: HandleDependencies,
+): Promise<HandleOutcome> {
+  const outcome = await deps.publisher.publish(event);
+  if (outcome.errors.length > 0) {
+    try {
+      await deps.store.release(claim);
+    } catch (error) {
+      // The claim then expires after its lease; the retry after that handles the event.
+      deps.onStoreError(new IdempotencyStoreError('release', error));
+    }
+    return { kind: 'failed', errors: outcome.errors, handlerCount: outcome.handlerCount };
+  }
+  try {
+    await deps.store.complete(claim, deps.ttlMs);
+  } catch (error) {
+    // Handled but not remembered: a later duplicate could run the handlers again. Still a
+    // success: failing now would make Visiwise retry an event that was handled.
+    deps.onStoreError(new IdempotencyStoreError('complete', error));
+  }
+  return { kind: 'handled' };
+}
+
+/** Claim, then run: exactly-once-in-effect means the same thing in every delivery mode. */
+export async function handleOnce(
+  event: AnyVisiwiseEvent,
+  deps: HandleDependencies,
+): Promise<HandleOutcome> {
+  const claim = await claimDelivery(event.id, deps);
+  return 'kind' in claim ? claim : runClaimed(event, claim, deps);
+}

@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type {
+  VisiwiseClaimResult,
+  VisiwiseDeliveryClaim,
+  VisiwiseIdempotencyStore,
+} from './idempotency-store.interface';
+
+type Entry =
+  { readonly state: 'in_progress'; readonly token: string } | { readonly state: 'completed' };
+
+/** Options of {@link MemoryIdempotencyStore}. */
+export interface MemoryIdempotencyStoreOptions {
+  /**
+   * Most ids remembered; the least recently used are forgotten first. Size it to the deliveries
+   * one instance receives within Svix's retry horizon (~28 h).
+   * @default 100000
+   */
+  maxEntries?: number;
+}
+
+/**
+ * The embedded idempotency store: an in-process LRU map with per-entry expiry (lru-cache), bounded
+ * by `maxEntries`. No server needed; it deduplicates within one process only, so use
+ * {@link RedisIdempotencyStore} when several instances receive deliveries.
+ */
+export class MemoryIdempotencyStore implements VisiwiseIdempotencyStore {
+  private readonly entries: LRUCache<string, Entry>;
+
+  constructor(options: MemoryIdempotencyStoreOptions = {}) {
+    this.entries = new LRUCache<string, Entry>({ max: options.maxEntries ?? 100_000 });
+  }
+
+  /** How many ids are remembered now (claims and completions). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  claim(id: string, leaseMs: number): Promise<VisiwiseClaimResult> {
+    // No await between the read and the write: atomic within the process.
+    const existing = this.entries.get(id);
+    if (existing?.state === 'completed') {
+      return Promise.resolve({ status: 'completed' });
+    }
+    if (existing?.state === 'in_progress') {
+      return Promise.resolve({ status: 'in_progress' });
+    }
+    const token = randomUUID();
+    this.entries.set(id, { state: 'in_progress', token }, { ttl: leaseMs });
+    return Promise.resolve({ status: 'claimed', id, token });
+  }
+
+  complete(claim: VisiwiseDeliveryClaim, ttlMs: number): Promise<void> {
+    this.entries.set(claim.id, { state: 'completed' }, { ttl: ttlMs });
+    return Promise.resolve();
+  }
+
+  release(claim: VisiwiseDeliveryClaim): Promise<void> {
+    const existing = this.entries.get(claim.id);
+    if (existing?.state === 'in_progress' && existing.token === claim.token) {
+      this.entries.delete(claim.id);
+    }
+    return Promise.resolve();
+  }
+}

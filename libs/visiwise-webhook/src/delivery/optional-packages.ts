@@ -1,0 +1,108 @@
+import { VisiwiseConfigurationError } from '../signature/visiwise-configuration.error';
+import type { VisiwiseRedisConnection } from '../visiwise-webhook-options.interface';
+import { missingPackageMessage, redisUnreachableMessage } from './delivery.messages';
+
+/*
+ * ioredis and bullmq are optional peer dependencies: the embedded default (inline delivery,
+ * memory store) needs neither. They are required lazily, only by the features that use them, and
+ * typed here by the little we use so that their types are not needed either.
+ */
+
+/** The ioredis client surface this package uses. */
+export interface RedisClient {
+  status: string;
+  connect(): Promise<void>;
+  ping(): Promise<string>;
+  quit(): Promise<unknown>;
+  disconnect(): void;
+  set(key: string, value: string, px: 'PX', ms: number, nx?: 'NX'): Promise<'OK' | null>;
+  get(key: string): Promise<string | null>;
+  eval(script: string, numberOfKeys: number, ...args: string[]): Promise<unknown>;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  once(event: 'ready', listener: () => void): unknown;
+}
+
+type RedisConstructor = {
+  new (url: string, options: Record<string, unknown>): RedisClient;
+  new (options: Record<string, unknown>): RedisClient;
+};
+
+function requireOptional(name: string, packages: string, feature: string): unknown {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(name) as unknown;
+  } catch {
+    throw new VisiwiseConfigurationError(missingPackageMessage(packages, feature));
+  }
+}
+
+/** Loads bullmq (for the queue mode). */
+export function loadBullMq(): typeof import('bullmq') {
+  return requireOptional(
+    'bullmq',
+    'bullmq ioredis',
+    "`delivery: 'queue'`",
+  ) as typeof import('bullmq');
+}
+
+/**
+ * Creates an ioredis client that connects lazily (call {@link connectRedis}). Extra options such as
+ * `maxRetriesPerRequest` override the user's, because BullMQ and fail-fast semantics need them.
+ */
+export function createRedisClient(
+  connection: VisiwiseRedisConnection,
+  overrides: Record<string, unknown>,
+  feature: string,
+): RedisClient {
+  const Redis = requireOptional('ioredis', 'ioredis', feature) as {
+    default?: RedisConstructor;
+  } & RedisConstructor;
+  const Client = Redis.default ?? Redis;
+  const options = { lazyConnect: true, ...overrides };
+  return typeof connection === 'string'
+    ? new Client(connection, options)
+    : new Client({ ...connection, ...options });
+}
+
+/** Where a connection points, without credentials: safe to log. */
+export function describeRedis(connection: VisiwiseRedisConnection): string {
+  if (typeof connection === 'string') {
+    try {
+      const url = new URL(connection);
+      return `${url.protocol}//${url.hostname}:${url.port || '6379'}`;
+    } catch {
+      return 'the configured Redis URL (unparseable)';
+    }
+  }
+  return `${connection.host ?? '127.0.0.1'}:${connection.port ?? 6379}`;
+}
+
+/** Connects and pings, failing with a message that names the server (never the password). */
+export async function connectRedis(
+  client: RedisClient,
+  connection: VisiwiseRedisConnection,
+  timeoutMs: number,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      (async () => {
+        if (client.status === 'wait') {
+          await client.connect();
+        }
+        await client.ping();
+      })(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => {
+          reject(new Error(`no answer within ${timeoutMs} ms`));
+        }, timeoutMs);
+      }),
+    ]);
+  } catch (error) {
+    client.disconnect();
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(redisUnreachableMessage(describeRedis(connection), reason));
+  } finally {
+    clearTimeout(timer);
+  }
+}

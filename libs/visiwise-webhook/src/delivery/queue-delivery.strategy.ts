@@ -1,0 +1,245 @@
+import type { Logger } from '@nestjs/common';
+import type { Job, Queue, Worker } from 'bullmq';
+import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
+import type { VisiwiseEventPublisher } from '../events/visiwise-event.publisher';
+import { VisiwiseWebhookException } from '../http/visiwise-webhook.exception';
+import { QUEUE_JOB_NAME } from './delivery.constants';
+import type { ResolvedDeliveryConfig } from './delivery-config';
+import {
+  deliveryInProgressMessage,
+  enqueueFailedLogMessage,
+  jobFailedLogMessage,
+  queueUnavailableMessage,
+  shuttingDownMessage,
+  workerErrorLogMessage,
+  workerRestartLogMessage,
+  workerShutdownTimeoutLogMessage,
+} from './delivery.messages';
+import { logHandlerErrors, logStoreError } from './delivery-logging';
+import type { DeliveryStrategy, VisiwiseAckStatus } from './delivery-strategy.interface';
+import { HandleDependencies, IdempotencyStoreError, handleOnce } from './handle-once';
+import type { RedisClient } from './optional-packages';
+import { QueuedVisiwiseEvent, fromQueuedEvent, jobIdFor, toQueuedEvent } from './queued-event';
+
+type WorkerConnection = NonNullable<ConstructorParameters<BullMq['Worker']>[2]>['connection'];
+
+/** How often the worker's health is checked (a BullMQ worker whose loop died is replaced). */
+const WORKER_WATCHDOG_MS = 2000;
+
+type BullMq = typeof import('bullmq');
+
+/** What the queue strategy is built from (connections are created and owned by the runtime). */
+export interface QueueStrategyDependencies extends HandleDependencies {
+  readonly publisher: VisiwiseEventPublisher;
+  readonly bullmq: BullMq;
+  readonly queue: Queue<QueuedVisiwiseEvent>;
+  /**
+   * The worker's own connection (BullMQ's blocking commands need one), connected at start-up, or
+   * undefined when this instance runs no worker.
+   */
+  readonly workerConnection: RedisClient | undefined;
+  readonly config: ResolvedDeliveryConfig['queue'];
+}
+
+/**
+ * `delivery: 'queue'`: the verified event is persisted as a BullMQ job (id = svix-id) before the
+ * 200, and workers run the handlers with retries and exponential backoff. A job that exhausts its
+ * attempts stays in the failed set, with its error, until replayed. If Redis cannot store the job
+ * the delivery is answered 503, so Visiwise retries: nothing is acknowledged that was not stored.
+ * A worker killed mid-job leaves the job locked; BullMQ's stalled-job check hands it to another
+ * worker once the lock expires.
+ */
+export class QueueDeliveryStrategy implements DeliveryStrategy {
+  private worker: Worker<QueuedVisiwiseEvent> | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+  private restarting = false;
+  private closing = false;
+
+  constructor(
+    private readonly deps: QueueStrategyDependencies,
+    private readonly logger: Logger,
+  ) {}
+
+  async deliver(event: AnyVisiwiseEvent): Promise<VisiwiseAckStatus> {
+    if (this.closing) {
+      throw new VisiwiseWebhookException('shutting_down', shuttingDownMessage());
+    }
+    const { queue, config } = this.deps;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // A job with the same id already existing is not an error: BullMQ returns it unchanged.
+      await Promise.race([
+        queue.add(QUEUE_JOB_NAME, toQueuedEvent(event), { jobId: jobIdFor(event.id) }),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => {
+            reject(new Error(`not stored within ${config.enqueueTimeoutMs} ms`));
+          }, config.enqueueTimeoutMs);
+        }),
+      ]);
+    } catch (error) {
+      this.logger.error(
+        `${enqueueFailedLogMessage(event.id)} ${error instanceof Error ? error.message : String(error)}`,
+      );
+      throw new VisiwiseWebhookException('queue_unavailable', queueUnavailableMessage());
+    } finally {
+      clearTimeout(timer);
+    }
+    return 'received';
+  }
+
+  start(): void {
+    if (!this.deps.workerConnection || this.worker || this.closing) {
+      return;
+    }
+    this.createWorker();
+    // A BullMQ worker created while its connection is down, or whose loop hit a closed connection,
+    // stops for good (isRunning() false) even after ioredis reconnects: the maintainers' advice is
+    // to replace it. Checked on a timer that does not keep the process alive.
+    this.watchdog = setInterval(() => {
+      void this.replaceStoppedWorker();
+    }, WORKER_WATCHDOG_MS);
+    this.watchdog.unref();
+  }
+
+  async drain(timeoutMs: number): Promise<void> {
+    this.closing = true;
+    clearInterval(this.watchdog);
+    const worker = this.worker;
+    if (!worker) {
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      worker.close().then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => {
+          resolve(true);
+        }, timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      // Hand the jobs back: their locks expire and another worker's stalled check picks them up.
+      this.logger.error(workerShutdownTimeoutLogMessage(timeoutMs));
+      await worker.close(true);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.watchdog);
+    await this.worker?.close(true);
+    await this.deps.queue.close();
+  }
+
+  /** Creates a worker, makes it the current one, and runs it once the connection is ready. */
+  private createWorker(): void {
+    const { bullmq, config } = this.deps;
+    const worker = new bullmq.Worker<QueuedVisiwiseEvent>(config.name, (job) => this.process(job), {
+      connection: this.deps.workerConnection as unknown as WorkerConnection,
+      prefix: config.prefix,
+      concurrency: config.concurrency,
+      lockDuration: config.lockDurationMs,
+      stalledInterval: config.stalledIntervalMs,
+      // Started by replaceStoppedWorker/start only once the connection is ready.
+      autorun: false,
+    });
+    // Connection errors: ioredis reconnects on its own; log them, never crash the process.
+    worker.on('error', (error) => {
+      this.logger.error(`${workerErrorLogMessage()} ${error.message}`);
+    });
+    this.worker = worker;
+    this.runWhenConnected(worker);
+  }
+
+  private runWhenConnected(worker: Worker<QueuedVisiwiseEvent>): void {
+    const connection = this.deps.workerConnection;
+    const run = (): void => {
+      if (!this.closing && this.worker === worker) {
+        worker.run().catch((error: unknown) => {
+          this.logger.error(
+            `${workerErrorLogMessage()} ${error instanceof Error ? error.message : String(error)}`,
+          );
+        });
+      }
+    };
+    if (connection?.status === 'ready') {
+      run();
+    } else {
+      connection?.once('ready', run);
+    }
+  }
+
+  private async replaceStoppedWorker(): Promise<void> {
+    const worker = this.worker;
+    if (
+      this.closing ||
+      this.restarting ||
+      !worker ||
+      worker.isRunning() ||
+      this.deps.workerConnection?.status !== 'ready'
+    ) {
+      return;
+    }
+    this.restarting = true;
+    try {
+      this.logger.warn(workerRestartLogMessage());
+      await worker.close(true).catch(() => undefined);
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by drain() meanwhile
+      if (!this.closing) {
+        this.createWorker();
+      }
+    } finally {
+      this.restarting = false;
+    }
+  }
+
+  private async process(job: Job<QueuedVisiwiseEvent>): Promise<void> {
+    const event = fromQueuedEvent(job.data);
+    const attempt = job.attemptsMade + 1;
+    const attempts = job.opts.attempts ?? 1;
+    let outcome;
+    try {
+      outcome = await handleOnce(event, this.deps);
+    } catch (error) {
+      if (error instanceof IdempotencyStoreError) {
+        logStoreError(this.logger, event.id, error);
+      }
+      throw error;
+    }
+    switch (outcome.kind) {
+      case 'handled':
+      case 'duplicate':
+        return;
+      case 'in_progress':
+        // Another worker holds the claim (e.g. this job stalled and was recovered while the first
+        // run goes on); retrying later either finds it completed or the claim expired.
+        throw new Error(deliveryInProgressMessage());
+      case 'failed': {
+        logHandlerErrors(
+          this.logger,
+          event.id,
+          event.type,
+          outcome.errors,
+          outcome.handlerCount,
+          jobFailedLogMessage(event.id, event.type, attempt, attempts),
+        );
+        if (attempt >= attempts) {
+          await this.deps.publisher.publishFailure({
+            event,
+            errors: outcome.errors,
+            mode: 'queue',
+          });
+        }
+        throw new AggregateError(
+          outcome.errors,
+          outcome.errors.map((e) => (e instanceof Error ? e.message : String(e))).join('; '),
+        );
+      }
+      default: {
+        const unreachable: never = outcome;
+        return unreachable;
+      }
+    }
+  }
+}

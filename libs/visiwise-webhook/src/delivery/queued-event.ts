@@ -1,0 +1,45 @@
+import { createHash } from 'node:crypto';
+import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
+
+/** A verified event as stored in a BullMQ job (JSON: dates as ISO strings). */
+export interface QueuedVisiwiseEvent {
+  readonly id: string;
+  readonly type: string;
+  readonly timestamp: string;
+  readonly receivedAt: string;
+  readonly data: Record<string, unknown>;
+}
+
+export function toQueuedEvent(event: AnyVisiwiseEvent): QueuedVisiwiseEvent {
+  return {
+    id: event.id,
+    type: event.type,
+    timestamp: event.timestamp.toISOString(),
+    receivedAt: event.receivedAt.toISOString(),
+    data: event.data,
+  };
+}
+
+export function fromQueuedEvent(queued: QueuedVisiwiseEvent): AnyVisiwiseEvent {
+  return {
+    id: queued.id,
+    type: queued.type,
+    timestamp: new Date(queued.timestamp),
+    receivedAt: new Date(queued.receivedAt),
+    data: queued.data,
+  };
+}
+
+const SAFE_JOB_ID = /^[A-Za-z0-9_-]{1,200}$/;
+
+/**
+ * The BullMQ job id of a delivery: the svix-id itself when BullMQ accepts it (Svix ids always are:
+ * `msg_` + base62), otherwise a hash of it (BullMQ refuses ':' and integer-looking ids). One job per
+ * delivery id, so Svix's retries collapse into the job that already exists.
+ */
+export function jobIdFor(deliveryId: string): string {
+  if (SAFE_JOB_ID.test(deliveryId) && !/^\d+$/.test(deliveryId)) {
+    return deliveryId;
+  }
+  return `sha256_${createHash('sha256').update(deliveryId).digest('hex')}`;
+}

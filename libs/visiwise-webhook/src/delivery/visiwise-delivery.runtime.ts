@@ -1,0 +1,186 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+  OnModuleInit,
+  Optional,
+} from '@nestjs/common';
+import { EventEmitterReadinessWatcher } from '@nestjs/event-emitter';
+import type { Queue } from 'bullmq';
+import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
+import { VisiwiseEventPublisher } from '../events/visiwise-event.publisher';
+import { VisiwiseConfigurationError } from '../signature/visiwise-configuration.error';
+import { LOGGER_CONTEXT, VISIWISE_WEBHOOK_CONFIG } from '../visiwise-webhook.constants';
+import type { VisiwiseWebhookConfig } from '../visiwise-webhook.config';
+import { BackgroundDeliveryStrategy } from './background-delivery.strategy';
+import { notQueueModeMessage } from './delivery.messages';
+import { logStoreError } from './delivery-logging';
+import type { DeliveryStrategy, VisiwiseAckStatus } from './delivery-strategy.interface';
+import type { HandleDependencies } from './handle-once';
+import type { VisiwiseIdempotencyStore } from './idempotency-store.interface';
+import { InlineDeliveryStrategy } from './inline-delivery.strategy';
+import { MemoryIdempotencyStore } from './memory-idempotency.store';
+import { RedisClient, connectRedis, createRedisClient, loadBullMq } from './optional-packages';
+import { QueueDeliveryStrategy } from './queue-delivery.strategy';
+import type { QueuedVisiwiseEvent } from './queued-event';
+import { RedisIdempotencyStore } from './redis-idempotency.store';
+import { VisiwiseDeadLetters } from './visiwise-dead-letters';
+
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/**
+ * Owns what delivery needs at run time: the idempotency store, Redis connections, the BullMQ queue
+ * and worker, and the strategy of the configured mode. Connects at module init (failing the start
+ * if Redis is unreachable), starts workers once every `@OnVisiwiseEvent` handler is registered,
+ * and on shutdown stops accepting, waits for work in flight, then closes connections.
+ */
+@Injectable()
+export class VisiwiseDeliveryRuntime
+  implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
+  private readonly logger = new Logger(LOGGER_CONTEXT);
+  private readonly clients: RedisClient[] = [];
+  private strategy: DeliveryStrategy | undefined;
+  private store: VisiwiseIdempotencyStore | undefined;
+  private queue: Queue<QueuedVisiwiseEvent> | undefined;
+  private deadLetters: VisiwiseDeadLetters | undefined;
+
+  constructor(
+    @Inject(VISIWISE_WEBHOOK_CONFIG) private readonly config: VisiwiseWebhookConfig,
+    private readonly publisher: VisiwiseEventPublisher,
+    @Optional() private readonly readiness?: EventEmitterReadinessWatcher,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    const delivery = this.config.delivery;
+    const bullmq = delivery.mode === 'queue' ? loadBullMq() : undefined;
+    this.store = await this.createStore();
+    const deps: HandleDependencies = {
+      store: this.store,
+      publisher: this.publisher,
+      leaseMs: delivery.idempotency.leaseMs,
+      ttlMs: delivery.idempotency.ttlMs,
+      onStoreError: (error) => {
+        logStoreError(this.logger, '(after handling)', error);
+      },
+    };
+    switch (delivery.mode) {
+      case 'inline':
+        this.strategy = new InlineDeliveryStrategy(deps, this.logger);
+        return;
+      case 'background':
+        this.strategy = new BackgroundDeliveryStrategy(
+          { ...deps, publisher: this.publisher },
+          this.logger,
+        );
+        return;
+      case 'queue': {
+        const { queue: queueConfig } = delivery;
+        // Fail fast when Redis is down: the HTTP path must answer 503 at once, not hang.
+        const queueClient = await this.connect({
+          enableOfflineQueue: false,
+          maxRetriesPerRequest: 1,
+        });
+        if (!bullmq) {
+          throw new VisiwiseConfigurationError(notQueueModeMessage());
+        }
+        this.queue = new bullmq.Queue<QueuedVisiwiseEvent>(queueConfig.name, {
+          connection: queueClient as never,
+          prefix: queueConfig.prefix,
+          defaultJobOptions: {
+            attempts: queueConfig.attempts,
+            backoff: { type: 'exponential', delay: queueConfig.backoffDelayMs },
+            removeOnComplete: { age: Math.ceil(queueConfig.keepCompletedMs / 1000) },
+            removeOnFail: false,
+          },
+        });
+        this.deadLetters = new VisiwiseDeadLetters(this.queue);
+        this.strategy = new QueueDeliveryStrategy(
+          {
+            ...deps,
+            publisher: this.publisher,
+            bullmq,
+            queue: this.queue,
+            config: queueConfig,
+            // Workers block on Redis and must wait through reconnects (BullMQ requires this).
+            // Connected now, so that a Redis that is down fails the start, not a later worker.
+            workerConnection: queueConfig.runWorker
+              ? await this.connect({ maxRetriesPerRequest: null })
+              : undefined,
+          },
+          this.logger,
+        );
+        return;
+      }
+      default: {
+        const unreachable: never = delivery.mode;
+        throw new VisiwiseConfigurationError(String(unreachable));
+      }
+    }
+  }
+
+  onApplicationBootstrap(): void {
+    // Handlers are registered by @nestjs/event-emitter during bootstrap; a worker started earlier
+    // could take a job, find no handler, and complete it unhandled. Not awaited: the readiness is
+    // signalled by another module's bootstrap hook, which may run after this one.
+    const ready = this.readiness?.waitUntilReady() ?? Promise.resolve();
+    void ready.then(() => {
+      this.strategy?.start();
+    });
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.strategy?.drain(this.config.delivery.shutdownTimeoutMs);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.strategy?.close();
+    await this.store?.close?.();
+    await Promise.allSettled(this.clients.map((client) => client.quit()));
+  }
+
+  /** Hands a verified event to the configured delivery mode. */
+  deliver(event: AnyVisiwiseEvent): Promise<VisiwiseAckStatus> {
+    if (!this.strategy) {
+      throw new Error('VisiwiseDeliveryRuntime used before module initialisation');
+    }
+    return this.strategy.deliver(event);
+  }
+
+  /** The failed (dead-letter) set; only in queue mode. */
+  getDeadLetters(): VisiwiseDeadLetters {
+    if (!this.deadLetters) {
+      throw new VisiwiseConfigurationError(notQueueModeMessage());
+    }
+    return this.deadLetters;
+  }
+
+  private async createStore(): Promise<VisiwiseIdempotencyStore> {
+    const { idempotency } = this.config.delivery;
+    if (typeof idempotency.store === 'object') {
+      return idempotency.store;
+    }
+    if (idempotency.store === 'memory') {
+      return new MemoryIdempotencyStore({ maxEntries: idempotency.maxEntries });
+    }
+    const client = await this.connect({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    return new RedisIdempotencyStore(client, { keyPrefix: idempotency.keyPrefix });
+  }
+
+  private async connect(overrides: Record<string, unknown>): Promise<RedisClient> {
+    const connection = this.config.delivery.redis;
+    if (connection === undefined) {
+      throw new VisiwiseConfigurationError(notQueueModeMessage());
+    }
+    const client = createRedisClient(connection, overrides, 'Redis delivery features');
+    // ioredis emits connection errors as events; unhandled they would crash the process. They are
+    // surfaced where they matter instead (503 on the HTTP path, job retries in workers).
+    client.on('error', () => undefined);
+    await connectRedis(client, connection, CONNECT_TIMEOUT_MS);
+    this.clients.push(client);
+    return client;
+  }
+}

@@ -1,0 +1,181 @@
+import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
+import { APP_GUARD, Reflector } from '@nestjs/core';
+import { request as httpRequest } from 'node:http';
+import request from 'supertest';
+import {
+  generateVisiwiseWebhookSecret,
+  signVisiwiseWebhook,
+} from 'nestjs-visiwise-webhook/testing';
+import {
+  ipNotAllowedMessage,
+  payloadTooLargeMessage,
+} from '../libs/visiwise-webhook/src/http/http.messages';
+import { ADAPTERS } from './support/adapters';
+import { shipmentTracked } from './support/payloads';
+import {
+  WebhookTestApp,
+  WebhookTestAppOptions,
+  createWebhookTestApp,
+} from './support/webhook-test-app';
+
+const PATH = '/webhooks/visiwise';
+
+/** POSTs with Transfer-Encoding: chunked and no Content-Length (supertest always sets one). */
+function postChunked(
+  baseUrl: string,
+  body: string,
+  headers: Record<string, string>,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      `${baseUrl.replace('[::1]', '127.0.0.1')}${PATH}`,
+      { method: 'POST', headers },
+      (res) => {
+        res.resume();
+        res.on('end', () => {
+          resolve(res.statusCode ?? 0);
+        });
+      },
+    );
+    req.on('error', reject);
+    for (let i = 0; i < body.length; i += 1000) {
+      req.write(body.slice(i, i + 1000));
+    }
+    req.end();
+  });
+}
+const IS_PUBLIC = 'test:isPublic';
+
+/** What many apps install: a global guard that refuses every route not marked public. */
+@Injectable()
+class GlobalAuthGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+  canActivate(context: ExecutionContext): boolean {
+    return Boolean(
+      this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, [
+        context.getHandler(),
+        context.getClass(),
+      ]),
+    );
+  }
+}
+
+describe.each(ADAPTERS)('hardening on %s', (adapter) => {
+  const secret = generateVisiwiseWebhookSecret();
+  let t: WebhookTestApp | undefined;
+
+  const start = async (options: Partial<WebhookTestAppOptions>) => {
+    t = await createWebhookTestApp({ adapter, registration: 'forRoot', secret, ...options });
+    return t;
+  };
+  const post = (app: WebhookTestApp, body: string, headers: Record<string, string> = {}) =>
+    request(app.app.getHttpServer())
+      .post(PATH)
+      .set('content-type', 'application/json')
+      .set({ ...signVisiwiseWebhook({ secret, payload: body }), ...headers })
+      .send(body);
+
+  afterEach(async () => {
+    await t?.close();
+    t?.logger.assertNoUnexpected();
+    t = undefined;
+  });
+
+  describe('maxBodyBytes', () => {
+    const big = () => {
+      const payload = shipmentTracked();
+      payload.data['padding'] = 'x'.repeat(4096);
+      return JSON.stringify(payload);
+    };
+
+    it('answers 413 for a body over the limit before checking the signature', async () => {
+      const app = await start({ moduleOptions: { maxBodyBytes: 2048 } });
+      // Not even signed: a 401 here would mean the signature was checked first.
+      const response = await post(app, big(), { 'svix-signature': 'v1,forged' });
+      expect(response.status).toBe(413);
+      expect(response.body).toMatchObject({
+        reason: 'payload_too_large',
+        message: payloadTooLargeMessage(2048),
+      });
+      expect(app.handlers.calls).toEqual([]);
+    });
+
+    it('accepts a signed body at the limit', async () => {
+      const body = JSON.stringify(shipmentTracked());
+      const app = await start({ moduleOptions: { maxBodyBytes: Buffer.byteLength(body) } });
+      await post(app, body).expect(200);
+      expect(app.handlers.tracked).toHaveLength(1);
+    });
+
+    it('also measures a chunked body that declares no length', async () => {
+      const app = await start({ moduleOptions: { maxBodyBytes: 2048 } });
+      const body = big();
+      await app.app.listen(0, '127.0.0.1');
+      const status = await postChunked(await app.app.getUrl(), body, {
+        'content-type': 'application/json',
+        ...signVisiwiseWebhook({ secret, payload: body }),
+      });
+      expect(status).toBe(413);
+      expect(app.handlers.calls).toEqual([]);
+    });
+  });
+
+  describe('allowedIps', () => {
+    it('accepts a delivery from an allowed range', async () => {
+      const app = await start({ moduleOptions: { allowedIps: ['127.0.0.0/8', '::1'] } });
+      await post(app, JSON.stringify(shipmentTracked())).expect(200);
+    });
+
+    it('refuses other sources with 403, whatever X-Forwarded-For says when no proxy is trusted', async () => {
+      const app = await start({ moduleOptions: { allowedIps: ['203.0.113.0/24'] } });
+      const response = await post(app, JSON.stringify(shipmentTracked()), {
+        'x-forwarded-for': '203.0.113.7',
+      });
+      expect(response.status).toBe(403);
+      expect(response.body).toMatchObject({
+        reason: 'ip_not_allowed',
+        message: ipNotAllowedMessage(),
+      });
+      expect(app.handlers.calls).toEqual([]);
+    });
+
+    it('uses the forwarded client address when the platform trusts the proxy', async () => {
+      const app = await start({
+        moduleOptions: { allowedIps: ['203.0.113.0/24'] },
+        trustLoopbackProxy: true,
+      });
+      await post(app, JSON.stringify(shipmentTracked()), {
+        'x-forwarded-for': '203.0.113.7',
+      }).expect(200);
+      const outside = await post(app, JSON.stringify(shipmentTracked()), {
+        'x-forwarded-for': '198.51.100.1',
+      });
+      expect(outside.status).toBe(403);
+      expect(app.handlers.tracked).toHaveLength(1);
+    });
+  });
+
+  describe('global guards', () => {
+    const globalGuard = { provide: APP_GUARD, useClass: GlobalAuthGuard };
+
+    it('lets the app mark the webhook route public with controllerDecorators', async () => {
+      const app = await start({
+        providers: [globalGuard],
+        extras: { controllerDecorators: [SetMetadata(IS_PUBLIC, true)] },
+      });
+      await post(app, JSON.stringify(shipmentTracked())).expect(200);
+      // The signature guard still runs after the app's guard.
+      const forged = await post(app, JSON.stringify(shipmentTracked()), {
+        'svix-signature': 'v1,forged',
+      });
+      expect(forged.status).toBe(401);
+    });
+
+    it('is blocked by the global guard without them (what the option is for)', async () => {
+      const app = await start({ providers: [globalGuard] });
+      const response = await post(app, JSON.stringify(shipmentTracked()));
+      expect(response.status).toBe(403);
+      expect(app.handlers.calls).toEqual([]);
+    });
+  });
+});
