@@ -180,3 +180,46 @@ export const headersFoundHint = (names: readonly string[]): string =>
 /** `--tolerance` is not a whole number of seconds. */
 export const invalidToleranceArgumentMessage = (): string =>
   'must be a whole number of seconds >= 0';
+
+/* ---------------------------------- replay ----------------------------------- */
+
+/** Description of `replay` in `--help`. */
+export const replayDescription = (): string =>
+  'list or replay failed events of the queue delivery mode (the dead-letter set in Redis)';
+
+/** `replay` needs exactly one of: an id, --all, --list. */
+export const replayUsageMessage = (): string =>
+  'give exactly one of: a delivery id (replay <svix-id>), --all, or --list';
+
+/** No Redis URL. */
+export const missingRedisMessage = (envName: string): string =>
+  `no Redis: pass --redis <url> or set ${envName} (the same Redis as the application's \`redis\` option)`;
+
+/** Redis did not answer; `where` has no credentials. */
+export const redisUnreachableCliMessage = (where: string): string =>
+  `cannot reach Redis at ${where}`;
+
+/** One line of `replay --list`. */
+export const failedEventLine = (event: {
+  id: string;
+  type: string;
+  attemptsMade: number;
+  failedAt: Date | undefined;
+  failedReason: string;
+}): string =>
+  `${event.id}\t${event.type}\tattempts=${event.attemptsMade}\t` +
+  `failedAt=${event.failedAt?.toISOString() ?? '-'}\t${event.failedReason.split('\n')[0] ?? ''}\n`;
+
+/** `replay --list` found nothing. */
+export const noFailedEventsMessage = (): string => 'no failed events';
+
+/** One event was sent back to the queue. */
+export const replayDoneMessage = (id: string): string => `replayed ${id}: it is back in the queue`;
+
+/** `replay --all` result. */
+export const replayAllDoneMessage = (count: number): string =>
+  `replayed ${count} failed event(s): they are back in the queue`;
+
+/** The id is not in the failed set. */
+export const replayNotFoundMessage = (id: string): string =>
+  `${id} is not in the failed set (never failed for good, already replayed, or another queue name)`;

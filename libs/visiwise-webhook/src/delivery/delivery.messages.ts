@@ -67,3 +67,5 @@ export const workerErrorLogMessage = (): string => 'Visiwise queue worker error:
 
 export const workerRestartLogMessage = (): string =>
   'The Visiwise queue worker had stopped (Redis connection lost); replacing it now that Redis is back.';
+
+export const queueErrorLogMessage = (): string => 'Visiwise queue (Redis connection) error:';

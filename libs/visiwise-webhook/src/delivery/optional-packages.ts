@@ -64,6 +64,19 @@ export function createRedisClient(
     : new Client({ ...connection, ...options });
 }
 
+/**
+ * Connection options for BullMQ, which then creates, reconnects and closes its own clients (sharing
+ * our clients with it breaks on close: its wrapper re-emits their errors with no listener left).
+ */
+export function bullMqConnection(
+  connection: VisiwiseRedisConnection,
+  overrides: Record<string, unknown>,
+): Record<string, unknown> {
+  return typeof connection === 'string'
+    ? { url: connection, ...overrides }
+    : { ...connection, ...overrides };
+}
+
 /** Where a connection points, without credentials: safe to log. */
 export function describeRedis(connection: VisiwiseRedisConnection): string {
   if (typeof connection === 'string') {

@@ -18,7 +18,6 @@ import {
 import { logHandlerErrors, logStoreError } from './delivery-logging';
 import type { DeliveryStrategy, VisiwiseAckStatus } from './delivery-strategy.interface';
 import { HandleDependencies, IdempotencyStoreError, handleOnce } from './handle-once';
-import type { RedisClient } from './optional-packages';
 import { QueuedVisiwiseEvent, fromQueuedEvent, jobIdFor, toQueuedEvent } from './queued-event';
 
 type WorkerConnection = NonNullable<ConstructorParameters<BullMq['Worker']>[2]>['connection'];
@@ -34,10 +33,12 @@ export interface QueueStrategyDependencies extends HandleDependencies {
   readonly bullmq: BullMq;
   readonly queue: Queue<QueuedVisiwiseEvent>;
   /**
-   * The worker's own connection (BullMQ's blocking commands need one), connected at start-up, or
-   * undefined when this instance runs no worker.
+   * Connection options of the worker (BullMQ creates and closes its connections), or undefined
+   * when this instance runs no worker.
    */
-  readonly workerConnection: RedisClient | undefined;
+  readonly workerConnection: WorkerConnection | undefined;
+  /** Whether Redis answers right now (a connection of the runtime's own that reconnects reliably). */
+  readonly redisIsUp: () => boolean;
   readonly config: ResolvedDeliveryConfig['queue'];
 }
 
@@ -52,7 +53,6 @@ export interface QueueStrategyDependencies extends HandleDependencies {
 export class QueueDeliveryStrategy implements DeliveryStrategy {
   private worker: Worker<QueuedVisiwiseEvent> | undefined;
   private watchdog: NodeJS.Timeout | undefined;
-  private restarting = false;
   private closing = false;
 
   constructor(
@@ -96,7 +96,7 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
     // stops for good (isRunning() false) even after ioredis reconnects: the maintainers' advice is
     // to replace it. Checked on a timer that does not keep the process alive.
     this.watchdog = setInterval(() => {
-      void this.replaceStoppedWorker();
+      this.replaceStoppedWorker();
     }, WORKER_WATCHDOG_MS);
     this.watchdog.unref();
   }
@@ -141,57 +141,23 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
       concurrency: config.concurrency,
       lockDuration: config.lockDurationMs,
       stalledInterval: config.stalledIntervalMs,
-      // Started by replaceStoppedWorker/start only once the connection is ready.
-      autorun: false,
     });
     // Connection errors: ioredis reconnects on its own; log them, never crash the process.
     worker.on('error', (error) => {
       this.logger.error(`${workerErrorLogMessage()} ${error.message}`);
     });
     this.worker = worker;
-    this.runWhenConnected(worker);
   }
 
-  private runWhenConnected(worker: Worker<QueuedVisiwiseEvent>): void {
-    const connection = this.deps.workerConnection;
-    const run = (): void => {
-      if (!this.closing && this.worker === worker) {
-        worker.run().catch((error: unknown) => {
-          this.logger.error(
-            `${workerErrorLogMessage()} ${error instanceof Error ? error.message : String(error)}`,
-          );
-        });
-      }
-    };
-    if (connection?.status === 'ready') {
-      run();
-    } else {
-      connection?.once('ready', run);
-    }
-  }
-
-  private async replaceStoppedWorker(): Promise<void> {
+  private replaceStoppedWorker(): void {
     const worker = this.worker;
-    if (
-      this.closing ||
-      this.restarting ||
-      !worker ||
-      worker.isRunning() ||
-      this.deps.workerConnection?.status !== 'ready'
-    ) {
+    if (this.closing || !worker || worker.isRunning() || !this.deps.redisIsUp()) {
       return;
     }
-    this.restarting = true;
-    try {
-      this.logger.warn(workerRestartLogMessage());
-      await worker.close(true).catch(() => undefined);
-      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by drain() meanwhile
-      if (!this.closing) {
-        this.createWorker();
-      }
-    } finally {
-      this.restarting = false;
-    }
+    this.logger.warn(workerRestartLogMessage());
+    // Not awaited: closing a worker whose connection broke can hang (bullmq#2430).
+    void worker.close(true).catch(() => undefined);
+    this.createWorker();
   }
 
   private async process(job: Job<QueuedVisiwiseEvent>): Promise<void> {

@@ -15,15 +15,22 @@ import { VisiwiseEventPublisher } from '../events/visiwise-event.publisher';
 import { VisiwiseConfigurationError } from '../signature/visiwise-configuration.error';
 import { LOGGER_CONTEXT, VISIWISE_WEBHOOK_CONFIG } from '../visiwise-webhook.constants';
 import type { VisiwiseWebhookConfig } from '../visiwise-webhook.config';
+import type { VisiwiseRedisConnection } from '../visiwise-webhook-options.interface';
 import { BackgroundDeliveryStrategy } from './background-delivery.strategy';
-import { notQueueModeMessage } from './delivery.messages';
+import { notQueueModeMessage, queueErrorLogMessage } from './delivery.messages';
 import { logStoreError } from './delivery-logging';
 import type { DeliveryStrategy, VisiwiseAckStatus } from './delivery-strategy.interface';
 import type { HandleDependencies } from './handle-once';
 import type { VisiwiseIdempotencyStore } from './idempotency-store.interface';
 import { InlineDeliveryStrategy } from './inline-delivery.strategy';
 import { MemoryIdempotencyStore } from './memory-idempotency.store';
-import { RedisClient, connectRedis, createRedisClient, loadBullMq } from './optional-packages';
+import {
+  RedisClient,
+  bullMqConnection,
+  connectRedis,
+  createRedisClient,
+  loadBullMq,
+} from './optional-packages';
 import { QueueDeliveryStrategy } from './queue-delivery.strategy';
 import type { QueuedVisiwiseEvent } from './queued-event';
 import { RedisIdempotencyStore } from './redis-idempotency.store';
@@ -47,6 +54,7 @@ export class VisiwiseDeliveryRuntime
   private store: VisiwiseIdempotencyStore | undefined;
   private queue: Queue<QueuedVisiwiseEvent> | undefined;
   private deadLetters: VisiwiseDeadLetters | undefined;
+  private shuttingDown = false;
 
   constructor(
     @Inject(VISIWISE_WEBHOOK_CONFIG) private readonly config: VisiwiseWebhookConfig,
@@ -79,16 +87,22 @@ export class VisiwiseDeliveryRuntime
         return;
       case 'queue': {
         const { queue: queueConfig } = delivery;
-        // Fail fast when Redis is down: the HTTP path must answer 503 at once, not hang.
-        const queueClient = await this.connect({
-          enableOfflineQueue: false,
-          maxRetriesPerRequest: 1,
-        });
+        if (this.clients.length === 0) {
+          // A connection of our own: Redis must answer at start, and the worker watchdog needs to
+          // know when it is back (a custom store brought no connection).
+          await this.connect({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+        }
         if (!bullmq) {
           throw new VisiwiseConfigurationError(notQueueModeMessage());
         }
         this.queue = new bullmq.Queue<QueuedVisiwiseEvent>(queueConfig.name, {
-          connection: queueClient as never,
+          // Fail fast when Redis is down: a command waits for one reconnection attempt at most,
+          // and enqueueTimeoutMs bounds the rest, so the HTTP path answers 503 instead of hanging.
+          // (enableOfflineQueue: false would be faster still, but makes ioredis's ready check fail
+          // while BullMQ closes, which BullMQ re-emits as an unhandled 'error'.)
+          connection: bullMqConnection(this.redisConnection(), {
+            maxRetriesPerRequest: 1,
+          }) as never,
           prefix: queueConfig.prefix,
           defaultJobOptions: {
             attempts: queueConfig.attempts,
@@ -96,6 +110,13 @@ export class VisiwiseDeliveryRuntime
             removeOnComplete: { age: Math.ceil(queueConfig.keepCompletedMs / 1000) },
             removeOnFail: false,
           },
+        });
+        // BullMQ re-emits connection errors on the queue; unlistened, an EventEmitter 'error' would
+        // crash the process. A failed add already answers 503 and logs; this covers the rest.
+        this.queue.on('error', (error) => {
+          if (!this.shuttingDown) {
+            this.logger.error(`${queueErrorLogMessage()} ${error.message}`);
+          }
         });
         this.deadLetters = new VisiwiseDeadLetters(this.queue);
         this.strategy = new QueueDeliveryStrategy(
@@ -106,10 +127,10 @@ export class VisiwiseDeliveryRuntime
             queue: this.queue,
             config: queueConfig,
             // Workers block on Redis and must wait through reconnects (BullMQ requires this).
-            // Connected now, so that a Redis that is down fails the start, not a later worker.
             workerConnection: queueConfig.runWorker
-              ? await this.connect({ maxRetriesPerRequest: null })
+              ? bullMqConnection(this.redisConnection(), { maxRetriesPerRequest: null })
               : undefined,
+            redisIsUp: () => this.clients.every((client) => client.status === 'ready'),
           },
           this.logger,
         );
@@ -133,6 +154,7 @@ export class VisiwiseDeliveryRuntime
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.shuttingDown = true;
     await this.strategy?.drain(this.config.delivery.shutdownTimeoutMs);
   }
 
@@ -170,11 +192,16 @@ export class VisiwiseDeliveryRuntime
     return new RedisIdempotencyStore(client, { keyPrefix: idempotency.keyPrefix });
   }
 
-  private async connect(overrides: Record<string, unknown>): Promise<RedisClient> {
+  private redisConnection(): VisiwiseRedisConnection {
     const connection = this.config.delivery.redis;
     if (connection === undefined) {
       throw new VisiwiseConfigurationError(notQueueModeMessage());
     }
+    return connection;
+  }
+
+  private async connect(overrides: Record<string, unknown>): Promise<RedisClient> {
+    const connection = this.redisConnection();
     const client = createRedisClient(connection, overrides, 'Redis delivery features');
     // ioredis emits connection errors as events; unhandled they would crash the process. They are
     // surfaced where they matter instead (503 on the HTTP path, job retries in workers).
