@@ -10,6 +10,7 @@ import {
   ipNotAllowedMessage,
   payloadTooLargeMessage,
 } from '../libs/visiwise-webhook/src/http/http.messages';
+import { jsonTooDeepMessage } from '../libs/visiwise-webhook/src/events/events.messages';
 import { ADAPTERS } from './support/adapters';
 import { shipmentTracked } from './support/payloads';
 import {
@@ -177,5 +178,60 @@ describe.each(ADAPTERS)('hardening on %s', (adapter) => {
       expect(response.status).toBe(403);
       expect(app.handlers.calls).toEqual([]);
     });
+  });
+});
+
+describe.each(ADAPTERS)('hostile but signed bodies on %s', (adapter) => {
+  const secret = generateVisiwiseWebhookSecret();
+  let t: WebhookTestApp;
+
+  beforeEach(async () => {
+    t = await createWebhookTestApp({ adapter, registration: 'forRootAsync', secret });
+  });
+  afterEach(async () => {
+    await t.close();
+    t.logger.assertNoUnexpected();
+  });
+
+  const postSigned = (body: string) =>
+    request(t.app.getHttpServer())
+      .post(PATH)
+      .set('content-type', 'application/json')
+      .set({ ...signVisiwiseWebhook({ secret, payload: body }) })
+      .send(body);
+
+  it('refuses deep nesting with 400 json_too_deep instead of walking it', async () => {
+    const deep = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000);
+    const body = `{"type":"shipment.tracked","data":{"trackingReference":"X","deep":${deep}}}`;
+    const response = await postSigned(body);
+    expect(response.status).toBe(400);
+    expect(response.body.reason).toBe('json_too_deep');
+    expect(response.body.message).toBe(jsonTooDeepMessage(32));
+    expect(t.handlers.calls).toEqual([]);
+  });
+
+  it('never lets __proto__ or constructor.prototype keys reach handlers or prototypes', async () => {
+    const body =
+      '{"type":"shipment.tracked","data":{"trackingReference":"MSCU1234566",' +
+      '"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},' +
+      '"tags":[{"name":"x","__proto__":{"polluted":"yes"}}]}}';
+    const response = await postSigned(body);
+    // Fastify's own parser refuses such bodies (400) before any route code; Express parses them,
+    // and the module drops the keys from what it hands to handlers.
+    expect([200, 400]).toContain(response.status);
+    for (const event of t.handlers.tracked) {
+      expect(Object.prototype.hasOwnProperty.call(event.data, '__proto__')).toBe(false);
+      expect(Object.prototype.hasOwnProperty.call(event.data, 'constructor')).toBe(false);
+      expect(Object.keys(event.data.tags?.[0] ?? {})).toEqual(['name']);
+      // A typical handler merge would now be harmless.
+      expect(
+        (Object.assign({}, event.data) as Record<string, unknown>)['polluted'],
+      ).toBeUndefined();
+    }
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    if (adapter === 'express') {
+      expect(response.status).toBe(200);
+      expect(t.handlers.tracked).toHaveLength(1);
+    }
   });
 });

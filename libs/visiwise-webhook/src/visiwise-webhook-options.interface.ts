@@ -102,6 +102,12 @@ export interface VisiwiseWebhookModuleOptions {
    */
   maxBodyBytes?: number;
   /**
+   * Deepest nesting of objects and arrays accepted in a body (answered 400 `json_too_deep`
+   * otherwise), so a hostile-but-signed body cannot exhaust the stack of code that walks it.
+   * @default 32
+   */
+  maxJsonDepth?: number;
+  /**
    * Only accept deliveries from these addresses or CIDR ranges (IPv4 and IPv6), e.g. Svix's
    * published egress IPs. The client address is the platform's `request.ip`, so Express's
    * `trust proxy` setting and Fastify's `trustProxy` option decide whether X-Forwarded-For counts:

@@ -1,5 +1,6 @@
 import { ResolvedDeliveryConfig, resolveDeliveryConfig } from './delivery/delivery-config';
-import { invalidMaxBodyBytesMessage } from './http/http.messages';
+import { DEFAULT_MAX_JSON_DEPTH } from './events/visiwise-event.parser';
+import { invalidMaxBodyBytesMessage, invalidMaxJsonDepthMessage } from './http/http.messages';
 import { IpAllowList, createIpAllowList } from './http/ip-allow-list';
 import { VisiwiseConfigurationError } from './signature/visiwise-configuration.error';
 import { VisiwiseWebhookVerifier } from './signature/visiwise-webhook-verifier';
@@ -12,6 +13,7 @@ export interface VisiwiseWebhookConfig {
   readonly delivery: ResolvedDeliveryConfig;
   readonly http: {
     readonly maxBodyBytes: number;
+    readonly maxJsonDepth: number;
     /** Undefined: any address. */
     readonly allowList: IpAllowList | undefined;
   };
@@ -24,8 +26,13 @@ function resolveHttpConfig(options: VisiwiseWebhookModuleOptions): VisiwiseWebho
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) {
     throw new VisiwiseConfigurationError(invalidMaxBodyBytesMessage());
   }
+  const maxJsonDepth = options.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
+  if (!Number.isSafeInteger(maxJsonDepth) || maxJsonDepth < 2) {
+    throw new VisiwiseConfigurationError(invalidMaxJsonDepthMessage());
+  }
   return {
     maxBodyBytes,
+    maxJsonDepth,
     allowList: options.allowedIps === undefined ? undefined : createIpAllowList(options.allowedIps),
   };
 }

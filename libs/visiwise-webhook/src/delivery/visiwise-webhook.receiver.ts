@@ -1,11 +1,12 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { noHandlerLogMessage, unknownTypeLogMessage } from '../events/events.messages';
 import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
 import { VisiwiseEventPublisher } from '../events/visiwise-event.publisher';
 import { isBuiltInEventType, parseVisiwiseEnvelope } from '../events/visiwise-event.parser';
 import { VisiwiseWebhookException } from '../http/visiwise-webhook.exception';
 import type { VerifiedVisiwiseDelivery } from '../signature/visiwise-webhook-verifier';
-import { LOGGER_CONTEXT } from '../visiwise-webhook.constants';
+import { LOGGER_CONTEXT, VISIWISE_WEBHOOK_CONFIG } from '../visiwise-webhook.constants';
+import type { VisiwiseWebhookConfig } from '../visiwise-webhook.config';
 import type { VisiwiseAckStatus } from './delivery-strategy.interface';
 import { VisiwiseDeliveryRuntime } from './visiwise-delivery.runtime';
 
@@ -21,13 +22,14 @@ export class VisiwiseWebhookReceiver {
   private readonly reportedTypes = new Set<string>();
 
   constructor(
+    @Inject(VISIWISE_WEBHOOK_CONFIG) private readonly config: VisiwiseWebhookConfig,
     private readonly runtime: VisiwiseDeliveryRuntime,
     private readonly publisher: VisiwiseEventPublisher,
   ) {}
 
   /** Parses and delivers; throws a {@link VisiwiseWebhookException} for anything but success. */
   async receive(delivery: VerifiedVisiwiseDelivery, rawBody: Buffer): Promise<VisiwiseAckStatus> {
-    const parsed = parseVisiwiseEnvelope(rawBody);
+    const parsed = parseVisiwiseEnvelope(rawBody, { maxDepth: this.config.http.maxJsonDepth });
     if (!parsed.ok) {
       throw new VisiwiseWebhookException(parsed.problem, parsed.message);
     }

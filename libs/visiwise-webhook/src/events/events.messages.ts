@@ -1,6 +1,9 @@
 export const invalidJsonMessage = (): string =>
   'The body is not valid JSON. Visiwise sends a JSON object { "type": ..., "data": { ... } }.';
 
+export const jsonTooDeepMessage = (maxDepth: number): string =>
+  `The body nests objects or arrays more than ${maxDepth} levels deep (maxJsonDepth).`;
+
 export const invalidEnvelopeMessage = (problem: string): string =>
   `The body is not a Visiwise event envelope: ${problem}. Expected a JSON object with a string ` +
   '"type" and an object "data".';

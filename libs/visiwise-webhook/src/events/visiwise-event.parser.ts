@@ -1,16 +1,28 @@
+import { parse as parseJsonSafely } from 'secure-json-parse';
 import { EVENT_TYPE_PATTERN } from './events.constants';
+import { jsonDepthExceeds } from './json-depth';
 import type { BuiltInVisiwiseEventType } from './visiwise-event.interface';
 import {
   invalidEnvelopeMessage,
   invalidEventTypeMessage,
   invalidJsonMessage,
   invalidPayloadMessage,
+  jsonTooDeepMessage,
   payloadFieldProblem,
 } from './events.messages';
 
 /** Why a verified body could not become an event. */
 export type VisiwiseEnvelopeProblem =
-  'invalid_json' | 'invalid_envelope' | 'invalid_event_type' | 'invalid_payload';
+  'invalid_json' | 'json_too_deep' | 'invalid_envelope' | 'invalid_event_type' | 'invalid_payload';
+
+/** Options of {@link parseVisiwiseEnvelope}. */
+export interface EnvelopeParseOptions {
+  /** Deepest nesting of objects/arrays accepted. */
+  readonly maxDepth: number;
+}
+
+/** Visiwise payloads nest about 7 levels; far deeper is hostile or broken. */
+export const DEFAULT_MAX_JSON_DEPTH = 32;
 
 /** A body that parsed into `{ type, data }`, with the envelope timestamp if it had one. */
 export interface VisiwiseEnvelope {
@@ -96,10 +108,21 @@ function fail(problem: VisiwiseEnvelopeProblem, message: string): EnvelopeParseR
  * Parses the verified raw bytes (never a re-serialised body) into an envelope. Returns a result
  * rather than throwing: every problem is the sender's, and the caller maps it to a 400.
  */
-export function parseVisiwiseEnvelope(rawBody: Buffer): EnvelopeParseResult {
+export function parseVisiwiseEnvelope(
+  rawBody: Buffer,
+  options: EnvelopeParseOptions = { maxDepth: DEFAULT_MAX_JSON_DEPTH },
+): EnvelopeParseResult {
+  if (jsonDepthExceeds(rawBody, options.maxDepth)) {
+    return fail('json_too_deep', jsonTooDeepMessage(options.maxDepth));
+  }
   let body: unknown;
   try {
-    body = JSON.parse(rawBody.toString('utf8'));
+    // `__proto__` and `constructor.prototype` keys are dropped: harmless to JSON.parse itself, they
+    // turn into prototype pollution as soon as a handler merges the payload into another object.
+    body = parseJsonSafely(rawBody.toString('utf8'), null, {
+      protoAction: 'remove',
+      constructorAction: 'remove',
+    }) as unknown;
   } catch {
     return fail('invalid_json', invalidJsonMessage());
   }

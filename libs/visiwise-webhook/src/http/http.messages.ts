@@ -28,3 +28,6 @@ export const payloadTooLargeMessage = (maxBytes: number): string =>
 
 export const invalidMaxBodyBytesMessage = (): string =>
   '`maxBodyBytes` must be a positive whole number of bytes (default 1048576).';
+
+export const invalidMaxJsonDepthMessage = (): string =>
+  '`maxJsonDepth` must be a whole number >= 2 (default 32).';

@@ -37,6 +37,7 @@ export function statusForReason(reason: VisiwiseWebhookRejectionReason): HttpSta
     case 'ip_not_allowed':
       return HttpStatus.FORBIDDEN;
     case 'invalid_json':
+    case 'json_too_deep':
     case 'invalid_envelope':
     case 'invalid_event_type':
     case 'invalid_payload':

@@ -13,7 +13,9 @@ import { VisiwiseConfigurationError } from './visiwise-configuration.error';
 
 // Standard or URL-safe base64, padding optional: Buffer.from(..., 'base64') would silently skip
 // any other character, turning a mangled secret into a different key instead of an error.
-const BASE64 = /^(?:[A-Za-z0-9+/]|[A-Za-z0-9_-])+={0,2}$/;
+// One character class, not an alternation of two overlapping ones: `(?:[..]|[..])+` backtracks
+// exponentially on a long secret with one bad character (a ReDoS at start-up).
+const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
 
 /**
  * Decodes configured secrets into HMAC keys, failing with a message that names which secret is
