@@ -6,6 +6,7 @@ import {
   AnyVisiwiseEvent,
   OnVisiwiseEvent,
   VisiwiseEvent,
+  VisiwiseSecretInput,
   VisiwiseWebhookModule,
   VisiwiseWebhookModuleExtras,
   VisiwiseWebhookModuleOptions,
@@ -58,7 +59,7 @@ export class RecordingHandlers {
 export interface WebhookTestAppOptions {
   adapter: AdapterName;
   registration: Registration;
-  secret: string | string[];
+  secret: VisiwiseSecretInput | VisiwiseSecretInput[];
   rawBody?: boolean;
   extras?: VisiwiseWebhookModuleExtras;
   toleranceSeconds?: number;
@@ -94,7 +95,7 @@ export function registerModule(options: WebhookTestAppOptions): DynamicModule {
     inject: [ConfigService],
     useFactory: (config: ConfigService) => ({
       ...moduleOptions,
-      secret: config.getOrThrow<string | string[]>('WEBHOOK_SECRET'),
+      secret: config.getOrThrow<VisiwiseSecretInput | VisiwiseSecretInput[]>('WEBHOOK_SECRET'),
       toleranceSeconds: config.get<number>('WEBHOOK_TOLERANCE'),
     }),
   });

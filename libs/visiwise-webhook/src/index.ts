@@ -43,6 +43,7 @@ export type {
   VisiwiseWebhookHeaderBag,
   VisiwiseWebhookVerifierOptions,
 } from './signature/visiwise-webhook-verifier';
+export type { VisiwiseSecretInput, VisiwiseSecretWithExpiry } from './signature/signing-secret';
 export { VisiwiseSignatureError } from './signature/visiwise-signature.error';
 export type { VisiwiseSignatureFailureReason } from './signature/visiwise-signature.error';
 export { VisiwiseConfigurationError } from './signature/visiwise-configuration.error';

@@ -1,4 +1,5 @@
 import type { VisiwiseIdempotencyStore } from './delivery/idempotency-store.interface';
+import type { VisiwiseSecretInput } from './signature/signing-secret';
 
 /**
  * When a delivery is acknowledged (see the README's "Delivery guarantees"):
@@ -83,11 +84,13 @@ export interface VisiwiseQueueOptions {
 export interface VisiwiseWebhookModuleOptions {
   /**
    * The endpoint's signing secret (`whsec_...`, from the Visiwise dashboard), or several during a
-   * rotation. When omitted, `VISIWISE_WEBHOOK_SECRET` is read through `ConfigService` (if
-   * `@nestjs/config` is set up) or `process.env`; it may hold several secrets separated by spaces
-   * or commas. A missing or malformed secret makes the application fail at start.
+   * rotation, each optionally `{ secret, notAfter }`; `whpk_...` Ed25519 public keys (asymmetric
+   * `v1a` signatures) may be mixed in. When omitted, `VISIWISE_WEBHOOK_SECRET` is read through
+   * `ConfigService` (if `@nestjs/config` is set up) or `process.env`; it may hold several entries
+   * separated by spaces or commas. A missing or malformed secret, or a `whsk_` private key, makes
+   * the application fail at start.
    */
-  secret?: string | readonly string[];
+  secret?: VisiwiseSecretInput | readonly VisiwiseSecretInput[];
   /**
    * Accepted distance, in seconds, between the signed `svix-timestamp` and the server clock, in
    * both directions. Older deliveries are rejected as replays.

@@ -6,6 +6,18 @@ export const SIGNATURE_HEADERS = ['svix-signature', 'webhook-signature'] as cons
 /** Default replay window, both directions (Svix and Standard Webhooks use five minutes). */
 export const DEFAULT_TOLERANCE_SECONDS = 300;
 
+/** Prefix of a Standard Webhooks Ed25519 public key (asymmetric `v1a` signatures). */
+export const PUBLIC_KEY_PREFIX = 'whpk_';
+
+/**
+ * Longest signature header parsed. 32 `v1a` entries (the longest kind) take ~3 KB; anything far
+ * beyond is hostile and is refused before any of it is decoded.
+ */
+export const MAX_SIGNATURE_HEADER_LENGTH = 8192;
+
+/** Length of an Ed25519 signature. */
+export const ED25519_SIGNATURE_BYTES = 64;
+
 /** Optional prefix of a Svix / Standard Webhooks symmetric secret. */
 export const SYMMETRIC_SECRET_PREFIX = 'whsec_';
 

@@ -38,9 +38,24 @@ export const secretIsPrivateKeyMessage = (index: number, count: number): string 
   `${secretLabel(index, count)} is a "whsk_" private signing key. A receiver must never hold the ` +
   'sender\'s private key: configure the endpoint\'s "whsec_" signing secret instead.';
 
-export const secretIsPublicKeyMessage = (index: number, count: number): string =>
-  `${secretLabel(index, count)} is a "whpk_" public key (asymmetric v1a signatures), which this ` +
-  'version does not verify yet. Configure the endpoint\'s "whsec_" signing secret.';
+export const publicKeyLengthMessage = (
+  index: number,
+  count: number,
+  bytes: number,
+  expected: number,
+): string =>
+  `${secretLabel(index, count)} is a "whpk_" public key that decodes to ${bytes} bytes; an Ed25519 ` +
+  `public key has ${expected}. Copy the whole key.`;
+
+export const publicKeyCannotSignMessage = (index: number, count: number): string =>
+  `${secretLabel(index, count)} is a "whpk_" public key: it verifies v1a signatures but cannot ` +
+  'sign. Sign test deliveries with a "whsec_" secret.';
+
+export const invalidNotAfterMessage = (index: number, count: number): string =>
+  `${secretLabel(index, count)} has a \`notAfter\` that is not a valid Date.`;
+
+export const signatureHeaderTooLongMessage = (maxLength: number): string =>
+  `The svix-signature header is longer than ${maxLength} characters; it is refused unparsed.`;
 
 export const invalidToleranceMessage = (): string =>
   '`toleranceSeconds` must be a finite number of seconds >= 0 (default 300).';

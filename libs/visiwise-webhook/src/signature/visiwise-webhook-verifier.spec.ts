@@ -18,7 +18,7 @@ import {
   noSignatureMatchedMessage,
   secretEmptyMessage,
   secretIsPrivateKeyMessage,
-  secretIsPublicKeyMessage,
+  publicKeyLengthMessage,
   secretNotBase64Message,
   secretNotStringMessage,
   secretTooShortMessage,
@@ -769,7 +769,7 @@ describe('VisiwiseWebhookVerifier', () => {
 
   describe('configuration errors', () => {
     const privateKey = `whsk_${randomBytes(32).toString('base64')}`;
-    const publicKey = `whpk_${randomBytes(32).toString('base64')}`;
+    const publicKey = `whpk_${randomBytes(33).toString('base64')}`;
 
     interface ConfigCase {
       name: string;
@@ -839,9 +839,9 @@ describe('VisiwiseWebhookVerifier', () => {
         secretText: privateKey.slice('whsk_'.length),
       },
       {
-        name: 'a whpk_ public key',
+        name: 'a whpk_ public key of the wrong length',
         secrets: publicKey,
-        message: secretIsPublicKeyMessage(0, 1),
+        message: publicKeyLengthMessage(0, 1, 33, 32),
         secretText: publicKey.slice('whpk_'.length),
       },
       {

@@ -1,7 +1,9 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual, verify as verifyAsymmetric } from 'node:crypto';
 import {
   DEFAULT_TOLERANCE_SECONDS,
+  ED25519_SIGNATURE_BYTES,
   ID_HEADERS,
+  MAX_SIGNATURE_HEADER_LENGTH,
   MAX_ID_LENGTH,
   MAX_SIGNATURES_PARSED,
   SHA256_BYTES,
@@ -15,20 +17,22 @@ import {
   invalidToleranceMessage,
   missingHeadersMessage,
   noSignatureMatchedMessage,
+  signatureHeaderTooLongMessage,
   timestampTooNewMessage,
   timestampTooOldMessage,
 } from './signature.messages';
-import { decodeSigningSecrets } from './signing-secret';
+import { SigningKey, VisiwiseSecretInput, decodeSigningKeys } from './signing-secret';
 import { VisiwiseConfigurationError } from './visiwise-configuration.error';
 import { VisiwiseSignatureError } from './visiwise-signature.error';
 
 /** Options of {@link VisiwiseWebhookVerifier}. */
 export interface VisiwiseWebhookVerifierOptions {
   /**
-   * The endpoint's signing secret(s), `whsec_` prefix optional. Several secrets let a receiver
-   * accept both the old and the new secret while a rotation is rolled out.
+   * The endpoint's signing secret(s), `whsec_` prefix optional, and/or Ed25519 public keys
+   * (`whpk_...`, for `v1a` signatures). Several let a receiver accept both the old and the new
+   * secret while a rotation is rolled out; `{ secret, notAfter }` ends one at a given instant.
    */
-  secrets: string | readonly string[];
+  secrets: VisiwiseSecretInput | readonly VisiwiseSecretInput[];
   /**
    * How far the signed `svix-timestamp` may be from the server clock, in seconds, in both
    * directions. Older deliveries are rejected as replays.
@@ -39,7 +43,7 @@ export interface VisiwiseWebhookVerifierOptions {
 
 /** Per-call options of {@link VisiwiseWebhookVerifier.verify}. */
 export interface VisiwiseVerifyOptions {
-  /** The time to check the timestamp against. @default new Date() */
+  /** The time to check the timestamp and the secrets' `notAfter` against. @default new Date() */
   now?: Date;
 }
 
@@ -61,10 +65,11 @@ const TIMESTAMP_PATTERN = /^[0-9]{1,12}$/;
 const ID_PATTERN = /^[\x21-\x7e]+$/;
 
 /**
- * Verifies Visiwise webhook deliveries as Svix signs them (the Standard Webhooks `v1` scheme):
+ * Verifies Visiwise webhook deliveries as Svix signs them (the Standard Webhooks scheme):
  * `v1,` + base64(HMAC-SHA256(key, `${id}.${timestamp}.${rawBody}`)), where the key is the base64
- * decoding of the `whsec_` secret. It checks the three headers (svix-* first, then webhook-*), the
- * timestamp window and every listed signature in constant time, on the raw bytes as received.
+ * decoding of the `whsec_` secret, or `v1a,` + base64(Ed25519 signature of the same content) for
+ * `whpk_` public keys. It checks the three headers (svix-* first, then webhook-*), the timestamp
+ * window and every listed signature (HMACs in constant time), on the raw bytes as received.
  *
  * Free of NestJS: usable in any Node.js code. Construction validates the secrets and throws
  * {@link VisiwiseConfigurationError} if one is unusable; `verify()` either returns the verified
@@ -72,7 +77,7 @@ const ID_PATTERN = /^[\x21-\x7e]+$/;
  */
 export class VisiwiseWebhookVerifier {
   // ES private fields: not enumerable, not shown by util.inspect or JSON.stringify.
-  readonly #keys: readonly Buffer[];
+  readonly #keys: readonly SigningKey[];
   readonly #toleranceSeconds: number;
 
   constructor(options: VisiwiseWebhookVerifierOptions) {
@@ -84,11 +89,11 @@ export class VisiwiseWebhookVerifier {
     ) {
       throw new VisiwiseConfigurationError(invalidToleranceMessage());
     }
-    this.#keys = decodeSigningSecrets(options.secrets);
+    this.#keys = decodeSigningKeys(options.secrets);
     this.#toleranceSeconds = toleranceSeconds;
   }
 
-  /** How many secrets this verifier accepts. */
+  /** How many secrets and public keys this verifier holds (including expired ones). */
   get secretCount(): number {
     return this.#keys.length;
   }
@@ -126,7 +131,7 @@ export class VisiwiseWebhookVerifier {
     headers: unknown,
     options: VisiwiseVerifyOptions,
   ): VerifiedVisiwiseDelivery {
-    const bag = normaliseHeaders(headers);
+    const bag = collectWebhookHeaders(headers);
     const id = pickHeader(bag, ID_HEADERS);
     const timestamp = pickHeader(bag, TIMESTAMP_HEADERS);
     const signatures = pickHeader(bag, SIGNATURE_HEADERS, ' ');
@@ -161,18 +166,22 @@ export class VisiwiseWebhookVerifier {
         timestampTooNewMessage(this.#toleranceSeconds),
       );
     }
+    if (signatures.length > MAX_SIGNATURE_HEADER_LENGTH) {
+      throw new VisiwiseSignatureError(
+        'invalid_signature',
+        signatureHeaderTooLongMessage(MAX_SIGNATURE_HEADER_LENGTH),
+      );
+    }
     const body = toBuffer(rawBody);
-    const candidates = parseV1Signatures(signatures);
-    if (candidates.length > 0) {
+    const candidates = parseSignatures(signatures);
+    if (candidates.v1.length + candidates.v1a.length > 0) {
       const prefix = `${id}.${timestamp}.`;
       for (const key of this.#keys) {
-        const expected = createHmac('sha256', key).update(prefix).update(body).digest();
-        // Check every candidate: the number of comparisons must not depend on where a match is.
-        let matched = false;
-        for (const candidate of candidates) {
-          matched = timingSafeEqual(candidate, expected) || matched;
+        // A secret past its notAfter verifies nothing (receiver-side rotation).
+        if (key.notAfterMs !== undefined && now > key.notAfterMs) {
+          continue;
         }
-        if (matched) {
+        if (matches(key, prefix, body, candidates)) {
           return { id, timestamp: new Date(signedSeconds * 1000) };
         }
       }
@@ -194,13 +203,26 @@ function toBuffer(rawBody: unknown): Buffer {
   throw new VisiwiseSignatureError('invalid_signature', invalidBodyTypeMessage());
 }
 
-function normaliseHeaders(headers: unknown): Map<string, unknown> {
+// Every header name the verifier reads. Collecting only these (rather than lower-casing every
+// header of the request into a new map) is most of the difference between verify() and one HMAC
+// at small bodies; the semantics are the same: names match case-insensitively, the last wins.
+const WEBHOOK_HEADERS: ReadonlySet<string> = new Set([
+  ...ID_HEADERS,
+  ...TIMESTAMP_HEADERS,
+  ...SIGNATURE_HEADERS,
+]);
+
+function collectWebhookHeaders(headers: unknown): Map<string, unknown> {
   const bag = new Map<string, unknown>();
   if (headers === null || typeof headers !== 'object') {
     return bag;
   }
-  for (const [name, value] of Object.entries(headers)) {
-    bag.set(name.toLowerCase(), value);
+  const record = headers as Record<string, unknown>;
+  for (const name of Object.keys(record)) {
+    const lower = name.toLowerCase();
+    if (WEBHOOK_HEADERS.has(lower)) {
+      bag.set(lower, record[name]);
+    }
   }
   return bag;
 }
@@ -229,26 +251,68 @@ function pickHeader(
   return undefined;
 }
 
-/** Decoded `v1` signatures of the right length; other versions and malformed entries are skipped. */
-function parseV1Signatures(header: string): Buffer[] {
-  const found: Buffer[] = [];
-  const entries = header.split(' ');
-  let parsed = 0;
-  for (const entry of entries) {
-    if (entry === '') {
-      continue;
+interface ParsedSignatures {
+  readonly v1: Buffer[];
+  readonly v1a: Buffer[];
+}
+
+/** Whether any listed signature of the key's kind matches. */
+function matches(
+  key: SigningKey,
+  prefix: string,
+  body: Buffer,
+  candidates: ParsedSignatures,
+): boolean {
+  if (key.kind === 'hmac') {
+    if (candidates.v1.length === 0) {
+      return false;
     }
-    if (++parsed > MAX_SIGNATURES_PARSED) {
-      break;
+    const expected = createHmac('sha256', key.key).update(prefix).update(body).digest();
+    // Check every candidate: the number of comparisons must not depend on where a match is.
+    let matched = false;
+    for (const candidate of candidates.v1) {
+      matched = timingSafeEqual(candidate, expected) || matched;
     }
-    const comma = entry.indexOf(',');
-    if (comma < 0 || entry.slice(0, comma) !== 'v1') {
-      continue;
-    }
-    const decoded = Buffer.from(entry.slice(comma + 1), 'base64');
-    if (decoded.length === SHA256_BYTES) {
-      found.push(decoded);
-    }
+    return matched;
   }
-  return found;
+  if (candidates.v1a.length === 0) {
+    return false;
+  }
+  // Ed25519 verification involves no secret, so it needs no constant-time care.
+  const content = Buffer.concat([Buffer.from(prefix, 'utf8'), body]);
+  return candidates.v1a.some((signature) => verifyAsymmetric(null, content, key.key, signature));
+}
+
+/**
+ * Decoded `v1` (HMAC) and `v1a` (Ed25519) signatures of the right lengths; other versions and
+ * malformed entries are skipped, and at most MAX_SIGNATURES_PARSED entries are looked at.
+ */
+function parseSignatures(header: string): ParsedSignatures {
+  const v1: Buffer[] = [];
+  const v1a: Buffer[] = [];
+  let parsed = 0;
+  // The space-separated entries, scanned in place: usually there is exactly one.
+  for (let start = 0; start < header.length;) {
+    const space = header.indexOf(' ', start);
+    const end = space < 0 ? header.length : space;
+    if (end > start) {
+      if (++parsed > MAX_SIGNATURES_PARSED) {
+        break;
+      }
+      // `version,` + base64: the version is whatever precedes the first comma.
+      if (header.startsWith('v1,', start)) {
+        const decoded = Buffer.from(header.slice(start + 3, end), 'base64');
+        if (decoded.length === SHA256_BYTES) {
+          v1.push(decoded);
+        }
+      } else if (header.startsWith('v1a,', start)) {
+        const decoded = Buffer.from(header.slice(start + 4, end), 'base64');
+        if (decoded.length === ED25519_SIGNATURE_BYTES) {
+          v1a.push(decoded);
+        }
+      }
+    }
+    start = end + 1;
+  }
+  return { v1, v1a };
 }

@@ -6,6 +6,7 @@
  * @module nestjs-visiwise-webhook/testing
  */
 export {
+  generateVisiwiseEd25519KeyPair,
   generateVisiwiseWebhookSecret,
   serializeVisiwisePayload,
   signVisiwiseWebhook,
