@@ -1,5 +1,5 @@
 import type { INestApplication, LoggerService } from '@nestjs/common';
-import { ExpressAdapter } from '@nestjs/platform-express';
+import { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { TestingModule } from '@nestjs/testing';
 
@@ -16,6 +16,11 @@ export interface CreateAppOptions {
    * Fastify `trustProxy: '127.0.0.1'`. Each platform then computes `request.ip` itself.
    */
   trustLoopbackProxy?: boolean;
+  /**
+   * Raise the platform's JSON body limit as the README tells users to: Express
+   * `app.useBodyParser('json', { limit })`, Fastify `new FastifyAdapter({ bodyLimit })`.
+   */
+  bodyLimitBytes?: number;
 }
 
 /** Creates and initialises a Nest app on the given platform, ready for supertest. */
@@ -31,13 +36,20 @@ export async function createHttpApp(
     if (options.trustLoopbackProxy) {
       expressAdapter.set('trust proxy', 'loopback');
     }
-    const app = moduleRef.createNestApplication(expressAdapter, { rawBody, logger });
+    const app = moduleRef.createNestApplication<NestExpressApplication>(expressAdapter, {
+      rawBody,
+      logger,
+    });
+    if (options.bodyLimitBytes !== undefined) {
+      app.useBodyParser('json', { limit: options.bodyLimitBytes });
+    }
     await app.init();
     return app;
   }
-  const fastifyAdapter = new FastifyAdapter(
-    options.trustLoopbackProxy ? { trustProxy: ['127.0.0.1', '::1', '::ffff:127.0.0.1'] } : {},
-  );
+  const fastifyAdapter = new FastifyAdapter({
+    ...(options.trustLoopbackProxy ? { trustProxy: ['127.0.0.1', '::1', '::ffff:127.0.0.1'] } : {}),
+    ...(options.bodyLimitBytes === undefined ? {} : { bodyLimit: options.bodyLimitBytes }),
+  });
   const app = moduleRef.createNestApplication<NestFastifyApplication>(fastifyAdapter, {
     rawBody,
     logger,

@@ -65,6 +65,8 @@ export interface WebhookTestAppOptions {
   toleranceSeconds?: number;
   /** Trust X-Forwarded-For from loopback (see createHttpApp). */
   trustLoopbackProxy?: boolean;
+  /** Raise the platform's body limit (see createHttpApp). */
+  bodyLimitBytes?: number;
   /** Extra providers of the test app (e.g. an @OnEvent listener). */
   providers?: Provider[];
   /** Further module options (delivery mode, redis, idempotency, queue). */
@@ -116,6 +118,7 @@ export async function createWebhookTestApp(
     logger,
     ...(options.rawBody === undefined ? {} : { rawBody: options.rawBody }),
     ...(options.trustLoopbackProxy ? { trustLoopbackProxy: true } : {}),
+    ...(options.bodyLimitBytes === undefined ? {} : { bodyLimitBytes: options.bodyLimitBytes }),
   });
   return {
     app,
