@@ -110,15 +110,12 @@ describe.each(ADAPTERS)('hardening on %s', (adapter) => {
 
     it('takes a 300 KiB bill of lading once the platform limit is raised as the README says', async () => {
       const payload = shipmentTracked();
-      (payload.data as Record<string, unknown>)['containers'] = Array.from(
-        { length: 1500 },
-        (_, i) => ({
-          number: `MSCU${String(i).padStart(7, '0')}`,
-          lastMovementEventDescription:
-            'Discharge From Vessel at the port of Rotterdam, terminal ECT Delta',
-          arrivalTime: { value: '2025-09-16T22:10:00Z', isActual: true },
-        }),
-      );
+      payload.data['containers'] = Array.from({ length: 1500 }, (_, i) => ({
+        number: `MSCU${String(i).padStart(7, '0')}`,
+        lastMovementEventDescription:
+          'Discharge From Vessel at the port of Rotterdam, terminal ECT Delta',
+        arrivalTime: { value: '2025-09-16T22:10:00Z', isActual: true },
+      }));
       const body = JSON.stringify(payload);
       expect(body.length).toBeGreaterThan(200 * 1024);
       const app = await start({ bodyLimitBytes: 1024 * 1024 });
