@@ -5,7 +5,6 @@ import {
   generateVisiwiseWebhookSecret,
   signVisiwiseWebhook,
 } from 'nestjs-visiwise-webhook/testing';
-import { runVisiwiseWebhookCli } from '../libs/visiwise-webhook/src/cli/cli';
 import { CLI_EXIT } from '../libs/visiwise-webhook/src/cli/cli.constants';
 import {
   errorLine,
@@ -14,6 +13,7 @@ import {
   replayNotFoundMessage,
 } from '../libs/visiwise-webhook/src/cli/cli.messages';
 import { jobFailedLogMessage } from '../libs/visiwise-webhook/src/delivery/delivery.messages';
+import { runCli } from './support/cli';
 import { shipmentTracked } from './support/payloads';
 import {
   REDIS_URL,
@@ -25,17 +25,7 @@ import {
 } from './support/redis';
 import { WebhookTestApp, createWebhookTestApp } from './support/webhook-test-app';
 
-async function cli(args: string[], env: Record<string, string> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runVisiwiseWebhookCli(args, {
-    stdout: (text) => (stdout += text),
-    stderr: (text) => (stderr += text),
-    env,
-    cwd: process.cwd(),
-  });
-  return { code, stdout, stderr };
-}
+const cli = runCli;
 
 describe('visiwise-webhook replay: usage', () => {
   it('needs a Redis URL, and says where to put it', async () => {

@@ -4,7 +4,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateVisiwiseWebhookSecret } from 'nestjs-visiwise-webhook/testing';
-import { runVisiwiseWebhookCli } from '../libs/visiwise-webhook/src/cli/cli';
 import { CLI_EXIT } from '../libs/visiwise-webhook/src/cli/cli.constants';
 import {
   errorLine,
@@ -15,16 +14,11 @@ import {
   unreachableMessage,
 } from '../libs/visiwise-webhook/src/cli/cli.messages';
 import { ADAPTERS } from './support/adapters';
+import { CliRun, runCli } from './support/cli';
 import { KitApp, createKitApp } from './support/developer-kit-app';
 
 const BIN = join(__dirname, '../dist/libs/visiwise-webhook/bin/visiwise-webhook.js');
 const PATH = '/webhooks/visiwise';
-
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let workDir: string;
 beforeAll(() => {
@@ -34,17 +28,9 @@ afterAll(() => {
   rmSync(workDir, { recursive: true, force: true });
 });
 
-/** Runs the CLI's commander program in this process (same code as the bin), with its own env. */
-async function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runVisiwiseWebhookCli(args, {
-    stdout: (text) => (stdout += text),
-    stderr: (text) => (stderr += text),
-    env,
-    cwd: workDir,
-  });
-  return { code, stdout, stderr };
+/** Runs the CLI in this process, in the suite's working directory. */
+function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return runCli(args, env, workDir);
 }
 
 /** Runs the built bin as a real process (asynchronously: the app under test shares this loop). */

@@ -1,15 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
-import request from 'supertest';
 import {
   VISIWISE_DELIVERY_FAILED_EVENT,
   VisiwiseDeliveryFailure,
   VisiwiseWebhookModuleOptions,
 } from 'nestjs-visiwise-webhook';
-import {
-  generateVisiwiseWebhookSecret,
-  signVisiwiseWebhook,
-} from 'nestjs-visiwise-webhook/testing';
+import { generateVisiwiseWebhookSecret } from 'nestjs-visiwise-webhook/testing';
 import { backgroundFailedLogMessage } from '../libs/visiwise-webhook/src/delivery/delivery.messages';
 import { handlerFailedLogMessage } from '../libs/visiwise-webhook/src/events/events.messages';
 import { ADAPTERS } from './support/adapters';
@@ -23,22 +19,14 @@ import {
   uniqueName,
   waitFor,
 } from './support/redis';
-import { WebhookTestApp, createWebhookTestApp, latch } from './support/webhook-test-app';
+import {
+  WebhookTestApp,
+  createWebhookTestApp,
+  latch,
+  sendSigned,
+} from './support/webhook-test-app';
 
-const PATH = '/webhooks/visiwise';
-
-function send(
-  t: WebhookTestApp,
-  secret: string,
-  id: string,
-  body = JSON.stringify(shipmentTracked()),
-) {
-  return request(t.app.getHttpServer())
-    .post(PATH)
-    .set('content-type', 'application/json')
-    .set({ ...signVisiwiseWebhook({ secret, payload: body, id }) })
-    .send(body);
-}
+const send = sendSigned;
 
 type StoreCase = { name: string; options: () => VisiwiseWebhookModuleOptions; needsRedis: boolean };
 

@@ -4,17 +4,13 @@ import { join } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { Queue } from 'bullmq';
-import request from 'supertest';
 import {
   VISIWISE_DELIVERY_FAILED_EVENT,
   VisiwiseDeadLetterService,
   VisiwiseDeliveryFailure,
   VisiwiseWebhookModuleOptions,
 } from 'nestjs-visiwise-webhook';
-import {
-  generateVisiwiseWebhookSecret,
-  signVisiwiseWebhook,
-} from 'nestjs-visiwise-webhook/testing';
+import { generateVisiwiseWebhookSecret } from 'nestjs-visiwise-webhook/testing';
 import {
   enqueueFailedLogMessage,
   jobFailedLogMessage,
@@ -32,25 +28,17 @@ import {
   uniqueName,
   waitFor,
 } from './support/redis';
-import { WebhookTestApp, createWebhookTestApp, latch } from './support/webhook-test-app';
+import {
+  WebhookTestApp,
+  createWebhookTestApp,
+  latch,
+  sendSigned,
+} from './support/webhook-test-app';
 
 // Outage and stalled-job scenarios wait on real timers (reconnects, lock expiry).
 jest.setTimeout(40_000);
 
-const PATH = '/webhooks/visiwise';
-
-function send(
-  t: WebhookTestApp,
-  secret: string,
-  id: string,
-  body = JSON.stringify(shipmentTracked()),
-) {
-  return request(t.app.getHttpServer())
-    .post(PATH)
-    .set('content-type', 'application/json')
-    .set({ ...signVisiwiseWebhook({ secret, payload: body, id }) })
-    .send(body);
-}
+const send = sendSigned;
 
 /** Queue settings that make retries and stalled-job recovery take seconds, not minutes. */
 function queueOptions(

@@ -11,7 +11,10 @@ import {
   VisiwiseWebhookModuleExtras,
   VisiwiseWebhookModuleOptions,
 } from 'nestjs-visiwise-webhook';
+import request from 'supertest';
+import { signVisiwiseWebhook } from 'nestjs-visiwise-webhook/testing';
 import { AdapterName, createHttpApp } from './adapters';
+import { shipmentTracked } from './payloads';
 import { CapturingLogger } from './capturing-logger';
 
 export type Registration = 'forRoot' | 'forRootAsync';
@@ -135,4 +138,19 @@ export function latch(): { promise: Promise<void>; open: () => void } {
     open = resolve;
   });
   return { promise, open };
+}
+
+/** POSTs a signed delivery (a shipment.tracked by default) to the app's webhook route. */
+export function sendSigned(
+  t: WebhookTestApp,
+  secret: string,
+  id: string,
+  body = JSON.stringify(shipmentTracked()),
+  path = '/webhooks/visiwise',
+): request.Test {
+  return request(t.app.getHttpServer())
+    .post(path)
+    .set('content-type', 'application/json')
+    .set({ ...signVisiwiseWebhook({ secret, payload: body, id }) })
+    .send(body);
 }

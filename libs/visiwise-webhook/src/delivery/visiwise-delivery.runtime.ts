@@ -80,10 +80,7 @@ export class VisiwiseDeliveryRuntime
         this.strategy = new InlineDeliveryStrategy(deps, this.logger);
         return;
       case 'background':
-        this.strategy = new BackgroundDeliveryStrategy(
-          { ...deps, publisher: this.publisher },
-          this.logger,
-        );
+        this.strategy = new BackgroundDeliveryStrategy(deps, this.logger);
         return;
       case 'queue': {
         const { queue: queueConfig } = delivery;

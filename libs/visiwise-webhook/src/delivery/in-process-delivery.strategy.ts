@@ -1,0 +1,77 @@
+import type { Logger } from '@nestjs/common';
+import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
+import { VisiwiseWebhookException } from '../http/visiwise-webhook.exception';
+import {
+  deliveryInProgressMessage,
+  shutdownTimeoutLogMessage,
+  shuttingDownMessage,
+  storeUnavailableMessage,
+} from './delivery.messages';
+import { logStoreError } from './delivery-logging';
+import type { DeliveryStrategy, VisiwiseAckStatus } from './delivery-strategy.interface';
+import { HandleDependencies, IdempotencyStoreError, claimDelivery } from './handle-once';
+import type { VisiwiseDeliveryClaim } from './idempotency-store.interface';
+import { InFlight } from './in-flight';
+
+/**
+ * What the two in-process modes (inline, background) share: they claim the delivery id before
+ * acknowledging anything, refuse new deliveries once shutdown began, and let shutdown wait for
+ * what they are still handling.
+ */
+export abstract class InProcessDeliveryStrategy implements DeliveryStrategy {
+  protected readonly inFlight = new InFlight();
+  private closing = false;
+
+  constructor(
+    protected readonly deps: HandleDependencies,
+    protected readonly logger: Logger,
+  ) {}
+
+  abstract deliver(event: AnyVisiwiseEvent): Promise<VisiwiseAckStatus>;
+
+  start(): void {
+    // Work starts per delivery.
+  }
+
+  async drain(timeoutMs: number): Promise<void> {
+    this.closing = true;
+    const left = await this.inFlight.waitIdle(timeoutMs);
+    if (left > 0) {
+      this.logger.error(shutdownTimeoutLogMessage(left, timeoutMs));
+    }
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /**
+   * Claims the event's id for this process: resolves the claim, or `duplicate` for an id handled
+   * already; throws the refusal to answer otherwise (503 while shutting down or when the store is
+   * unavailable, 409 while another copy is being handled).
+   */
+  protected async claimOrRefuse(
+    event: AnyVisiwiseEvent,
+  ): Promise<VisiwiseDeliveryClaim | 'duplicate'> {
+    if (this.closing) {
+      throw new VisiwiseWebhookException('shutting_down', shuttingDownMessage());
+    }
+    let claim;
+    try {
+      claim = await claimDelivery(event.id, this.deps);
+    } catch (error) {
+      if (error instanceof IdempotencyStoreError) {
+        logStoreError(this.logger, event.id, error);
+        throw new VisiwiseWebhookException('store_unavailable', storeUnavailableMessage());
+      }
+      throw error;
+    }
+    if (!('kind' in claim)) {
+      return claim;
+    }
+    if (claim.kind === 'duplicate') {
+      return 'duplicate';
+    }
+    throw new VisiwiseWebhookException('delivery_in_progress', deliveryInProgressMessage());
+  }
+}
