@@ -147,3 +147,12 @@ describe('VisiwiseWebhookVerifier: header limits', () => {
     );
   });
 });
+
+describe('VisiwiseWebhookVerifier: defensive options', () => {
+  it('treats null options from JavaScript callers like no options', () => {
+    const secret = generateVisiwiseWebhookSecret();
+    const headers = signVisiwiseWebhook({ secret, payload: BODY, id: 'msg_null' });
+    const verifier = new VisiwiseWebhookVerifier({ secrets: secret });
+    expect(verifier.verify(BODY, headers, null as unknown as undefined).id).toBe('msg_null');
+  });
+});

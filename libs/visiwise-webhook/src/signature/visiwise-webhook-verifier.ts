@@ -129,7 +129,7 @@ export class VisiwiseWebhookVerifier {
   private verifyOrThrow(
     rawBody: unknown,
     headers: unknown,
-    options: VisiwiseVerifyOptions,
+    options: unknown,
   ): VerifiedVisiwiseDelivery {
     const bag = collectWebhookHeaders(headers);
     const id = pickHeader(bag, ID_HEADERS);
@@ -151,7 +151,12 @@ export class VisiwiseWebhookVerifier {
     }
     const signedSeconds = Number(timestamp);
     // An invalid Date (NaN) would make both window comparisons false and skip replay protection.
-    const given = options.now instanceof Date ? options.now.getTime() : NaN;
+    // Read defensively: a JavaScript caller's `null` options must not refuse a valid delivery.
+    const nowOption: unknown =
+      typeof options === 'object' && options !== null
+        ? (options as VisiwiseVerifyOptions).now
+        : undefined;
+    const given = nowOption instanceof Date ? nowOption.getTime() : NaN;
     const now = Number.isFinite(given) ? given : Date.now();
     const nowSeconds = Math.floor(now / 1000);
     if (nowSeconds - signedSeconds > this.#toleranceSeconds) {
