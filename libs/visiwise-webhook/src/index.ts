@@ -34,6 +34,7 @@ export type { VisiwiseDeliveryFailure } from './delivery/visiwise-delivery-failu
 export type { VisiwiseAckStatus } from './delivery/delivery-strategy.interface';
 export { VisiwiseDeadLetterService } from './delivery/visiwise-dead-letter.service';
 export { VisiwiseDeadLetters } from './delivery/visiwise-dead-letters';
+export type { QueuedVisiwiseEvent } from './delivery/queued-event';
 export type { FailedEventsPage, FailedVisiwiseEvent } from './delivery/visiwise-dead-letters';
 
 export { VisiwiseWebhookVerifier } from './signature/visiwise-webhook-verifier';
@@ -101,6 +102,7 @@ export type {
 } from './events/shipment-summary.interface';
 
 export { VisiwiseSignatureGuard } from './http/visiwise-signature.guard';
+export type { WebhookHttpRequest } from './http/webhook-request';
 export { VisiwiseWebhookException } from './http/visiwise-webhook.exception';
 export type {
   VisiwiseWebhookErrorBody,

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
 
-/** A verified event as stored in a BullMQ job (JSON: dates as ISO strings). */
+/**
+ * A verified event as stored in a BullMQ job of the queue mode (JSON: dates as ISO strings). The
+ * job id is the delivery id; this is what you see when inspecting the queue with BullMQ tools.
+ */
 export interface QueuedVisiwiseEvent {
   readonly id: string;
   readonly type: string;

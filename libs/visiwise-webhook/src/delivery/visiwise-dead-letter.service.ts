@@ -9,6 +9,7 @@ import { VisiwiseDeliveryRuntime } from './visiwise-delivery.runtime';
  */
 @Injectable()
 export class VisiwiseDeadLetterService {
+  /** @internal Created by Nest's injector. */
   constructor(private readonly runtime: VisiwiseDeliveryRuntime) {}
 
   /** Failed events, most recent first. */

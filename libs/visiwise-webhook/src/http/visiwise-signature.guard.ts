@@ -35,6 +35,7 @@ export class VisiwiseSignatureGuard implements CanActivate {
   protected readonly logger = new Logger(LOGGER_CONTEXT);
   private rawBodyProblemLogged = false;
 
+  /** @internal Created by Nest's injector. */
   constructor(@Inject(VISIWISE_WEBHOOK_CONFIG) private readonly config: VisiwiseWebhookConfig) {}
 
   canActivate(context: ExecutionContext): boolean {

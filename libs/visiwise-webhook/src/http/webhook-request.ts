@@ -1,7 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { VerifiedVisiwiseDelivery } from '../signature/visiwise-webhook-verifier';
 
-/** The parts of an Express or Fastify request the webhook endpoint reads. */
+/**
+ * The parts of an Express or Fastify request the webhook endpoint reads; the parameter of
+ * {@link VisiwiseSignatureGuard}'s overridable steps.
+ */
 export interface WebhookHttpRequest {
   readonly headers: IncomingHttpHeaders;
   /** Set by Nest when the app was created with `rawBody: true`. */
