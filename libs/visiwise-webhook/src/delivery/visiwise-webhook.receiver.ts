@@ -10,7 +10,7 @@ import type { VisiwiseWebhookConfig } from '../visiwise-webhook.config';
 import type { VisiwiseAckStatus } from './delivery-strategy.interface';
 import { VisiwiseDeliveryRuntime } from './visiwise-delivery.runtime';
 
-const MAX_REPORTED_TYPES = 1000;
+const MAX_CHECKED_TYPES = 1000;
 
 /**
  * Turns a verified delivery into an event (parsing the verified bytes) and hands it to the
@@ -19,7 +19,7 @@ const MAX_REPORTED_TYPES = 1000;
 @Injectable()
 export class VisiwiseWebhookReceiver {
   private readonly logger = new Logger(LOGGER_CONTEXT);
-  private readonly reportedTypes = new Set<string>();
+  private readonly checkedTypes = new Set<string>();
 
   constructor(
     @Inject(VISIWISE_WEBHOOK_CONFIG) private readonly config: VisiwiseWebhookConfig,
@@ -46,17 +46,18 @@ export class VisiwiseWebhookReceiver {
   }
 
   // Once per type and process: unknown types are normal (forward compatibility), not log floods.
+  // Handlers are all registered at bootstrap, so one look per type is enough (and keeps the
+  // listener lookups off the per-delivery path).
   private reportUnusualType(type: string): void {
-    if (this.reportedTypes.has(type)) {
+    if (this.checkedTypes.has(type)) {
       return;
+    }
+    if (this.checkedTypes.size < MAX_CHECKED_TYPES) {
+      this.checkedTypes.add(type);
     }
     const handlerCount = this.publisher.handlerCount(type);
-    const builtIn = isBuiltInEventType(type);
-    if (builtIn && handlerCount > 0) {
+    if (isBuiltInEventType(type) && handlerCount > 0) {
       return;
-    }
-    if (this.reportedTypes.size < MAX_REPORTED_TYPES) {
-      this.reportedTypes.add(type);
     }
     if (handlerCount === 0) {
       this.logger.warn(noHandlerLogMessage(type));
