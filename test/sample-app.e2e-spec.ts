@@ -14,14 +14,20 @@ import { REDIS_URL, describeWithRedis, uniqueName, waitFor } from './support/red
 
 describe.each(ADAPTERS)('sample app on %s', (adapter) => {
   const secret = generateVisiwiseWebhookSecret();
-  const saved = process.env['VISIWISE_WEBHOOK_SECRET'];
+  // The sample reads its whole configuration from the environment, which CI also uses (REDIS_URL):
+  // pin it to the embedded default, as on a fresh clone.
+  const keys = ['VISIWISE_WEBHOOK_SECRET', 'VISIWISE_DELIVERY', 'REDIS_URL', 'VISIWISE_QUEUE_NAME'];
+  const saved = Object.fromEntries(keys.map((key) => [key, process.env[key]]));
 
   beforeAll(() => {
+    for (const key of keys) Reflect.deleteProperty(process.env, key);
     process.env['VISIWISE_WEBHOOK_SECRET'] = secret;
   });
   afterAll(() => {
-    if (saved === undefined) Reflect.deleteProperty(process.env, 'VISIWISE_WEBHOOK_SECRET');
-    else process.env['VISIWISE_WEBHOOK_SECRET'] = saved;
+    for (const key of keys) {
+      if (saved[key] === undefined) Reflect.deleteProperty(process.env, key);
+      else process.env[key] = saved[key];
+    }
   });
 
   it('lists a signed shipment.tracked delivery under GET /shipments with its event id', async () => {
@@ -35,7 +41,8 @@ describe.each(ADAPTERS)('sample app on %s', (adapter) => {
 
       const payload = shipmentTracked('HLXU1357904');
       const body = JSON.stringify(payload);
-      const headers = signVisiwiseWebhook({ secret, payload: body, id: 'msg_sample_1' });
+      const id = `msg_${uniqueName('inline').replace(/-/g, '_')}`;
+      const headers = signVisiwiseWebhook({ secret, payload: body, id });
       await request(server)
         .post('/webhooks/visiwise')
         .set('content-type', 'application/json')
@@ -47,7 +54,7 @@ describe.each(ADAPTERS)('sample app on %s', (adapter) => {
       const shipments = listed.body as TrackedShipment[];
       expect(shipments).toHaveLength(1);
       expect(shipments[0]).toMatchObject({
-        eventId: 'msg_sample_1',
+        eventId: id,
         trackingReference: 'HLXU1357904',
         status: 'Track-Succeeded',
         carrier: 'MSC',
