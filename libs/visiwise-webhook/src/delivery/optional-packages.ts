@@ -1,6 +1,7 @@
 import { VisiwiseConfigurationError } from '../signature/visiwise-configuration.error';
 import type { VisiwiseRedisConnection } from '../visiwise-webhook-options.interface';
 import { missingPackageMessage, redisUnreachableMessage } from './delivery.messages';
+import type { RedisIdempotencyClient } from './redis-idempotency.store';
 
 /*
  * ioredis and bullmq are optional peer dependencies: the embedded default (inline delivery,
@@ -9,15 +10,11 @@ import { missingPackageMessage, redisUnreachableMessage } from './delivery.messa
  */
 
 /** The ioredis client surface this package uses. */
-export interface RedisClient {
+export interface RedisClient extends RedisIdempotencyClient {
   status: string;
   connect(): Promise<void>;
   ping(): Promise<string>;
-  quit(): Promise<unknown>;
   disconnect(): void;
-  set(key: string, value: string, px: 'PX', ms: number, nx?: 'NX'): Promise<'OK' | null>;
-  get(key: string): Promise<string | null>;
-  eval(script: string, numberOfKeys: number, ...args: string[]): Promise<unknown>;
   on(event: 'error', listener: (error: Error) => void): unknown;
   once(event: 'ready', listener: () => void): unknown;
 }
