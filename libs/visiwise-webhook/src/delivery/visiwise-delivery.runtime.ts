@@ -17,7 +17,11 @@ import { LOGGER_CONTEXT, VISIWISE_WEBHOOK_CONFIG } from '../visiwise-webhook.con
 import type { VisiwiseWebhookConfig } from '../visiwise-webhook.config';
 import type { VisiwiseRedisConnection } from '../visiwise-webhook-options.interface';
 import { BackgroundDeliveryStrategy } from './background-delivery.strategy';
-import { notQueueModeMessage, queueErrorLogMessage } from './delivery.messages';
+import {
+  notQueueModeMessage,
+  queueErrorLogMessage,
+  redisStoreNeedsRedisMessage,
+} from './delivery.messages';
 import { logStoreError } from './delivery-logging';
 import type { DeliveryStrategy, VisiwiseAckStatus } from './delivery-strategy.interface';
 import type { HandleDependencies } from './handle-once';
@@ -192,7 +196,8 @@ export class VisiwiseDeliveryRuntime
   private redisConnection(): VisiwiseRedisConnection {
     const connection = this.config.delivery.redis;
     if (connection === undefined) {
-      throw new VisiwiseConfigurationError(notQueueModeMessage());
+      // Unreachable after resolveDeliveryConfig's checks; the message names the fix all the same.
+      throw new VisiwiseConfigurationError(redisStoreNeedsRedisMessage());
     }
     return connection;
   }
