@@ -27,6 +27,11 @@ import {
   redisStoreNeedsRedisMessage,
 } from '../libs/visiwise-webhook/src/delivery/delivery.messages';
 import { ADAPTERS, createHttpApp } from './support/adapters';
+import {
+  invalidMaxBodyBytesMessage,
+  invalidMaxJsonDepthMessage,
+  invalidReparseRawBodyMessage,
+} from '../libs/visiwise-webhook/src/http/http.messages';
 import { CapturingLogger } from './support/capturing-logger';
 import { shipmentTracked } from './support/payloads';
 import { RecordingHandlers } from './support/webhook-test-app';
@@ -107,6 +112,22 @@ describe('module configuration', () => {
       [{ idempotency: { ttlSeconds: -1 } }, invalidPositiveNumberMessage('idempotency.ttlSeconds')],
       [{ queue: { name: 'a:b' } }, invalidQueueNameMessage()],
     ])('with inconsistent delivery options %j', async (options, message) => {
+      const error = await boot([
+        EventEmitterModule.forRoot(),
+        VisiwiseWebhookModule.forRoot({ secret: SECRET, ...options }),
+      ]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(VisiwiseConfigurationError);
+      expect((error as Error).message).toBe(message);
+    });
+
+    it.each([
+      [{ maxBodyBytes: 0 }, invalidMaxBodyBytesMessage()],
+      [{ maxJsonDepth: 1 }, invalidMaxJsonDepthMessage()],
+      [{ reparseRawBody: 'yes' as never }, invalidReparseRawBodyMessage()],
+    ])('with an invalid HTTP option %j', async (options, message) => {
       const error = await boot([
         EventEmitterModule.forRoot(),
         VisiwiseWebhookModule.forRoot({ secret: SECRET, ...options }),

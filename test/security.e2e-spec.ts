@@ -1,5 +1,8 @@
 import { CanActivate, ExecutionContext, Injectable, SetMetadata } from '@nestjs/common';
 import { APP_GUARD, Reflector } from '@nestjs/core';
+import type { INestApplication } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { request as httpRequest } from 'node:http';
 import request from 'supertest';
 import {
@@ -11,12 +14,13 @@ import {
   payloadTooLargeMessage,
 } from '../libs/visiwise-webhook/src/http/http.messages';
 import { jsonTooDeepMessage } from '../libs/visiwise-webhook/src/events/events.messages';
-import { ADAPTERS } from './support/adapters';
+import { ADAPTERS, AdapterName } from './support/adapters';
 import { shipmentTracked } from './support/payloads';
 import {
   WebhookTestApp,
   WebhookTestAppOptions,
   createWebhookTestApp,
+  sendSigned,
 } from './support/webhook-test-app';
 
 const PATH = '/webhooks/visiwise';
@@ -196,12 +200,22 @@ describe.each(ADAPTERS)('hardening on %s', (adapter) => {
   });
 });
 
-describe.each(ADAPTERS)('hostile but signed bodies on %s', (adapter) => {
+describe.each(
+  ADAPTERS.flatMap((adapter) => [
+    [adapter, false],
+    [adapter, true],
+  ]) as [AdapterName, boolean][],
+)('hostile but signed bodies on %s (reparseRawBody: %s)', (adapter, reparseRawBody) => {
   const secret = generateVisiwiseWebhookSecret();
   let t: WebhookTestApp;
 
   beforeEach(async () => {
-    t = await createWebhookTestApp({ adapter, registration: 'forRootAsync', secret });
+    t = await createWebhookTestApp({
+      adapter,
+      registration: 'forRootAsync',
+      secret,
+      moduleOptions: { reparseRawBody },
+    });
   });
   afterEach(async () => {
     await t.close();
@@ -248,5 +262,74 @@ describe.each(ADAPTERS)('hostile but signed bodies on %s', (adapter) => {
       expect(response.status).toBe(200);
       expect(t.handlers.tracked).toHaveLength(1);
     }
+  });
+});
+
+/**
+ * An application hook that rewrites `request.body` after the platform parsed it and before guards
+ * run (what input sanitisers do): Express middleware after the JSON parser, a Fastify
+ * `preValidation` hook.
+ */
+function rewriteTrackingReference(app: INestApplication, adapter: AdapterName): void {
+  const rewrite = (body: unknown): void => {
+    const data = (body as { data?: Record<string, unknown> } | undefined)?.data;
+    if (data) {
+      data['trackingReference'] = 'REWRITTEN-BY-APP';
+    }
+  };
+  if (adapter === 'express') {
+    const express = app as NestExpressApplication;
+    express.useBodyParser('json');
+    express.use((req: { body?: unknown }, _res: unknown, next: () => void) => {
+      rewrite(req.body);
+      next();
+    });
+    return;
+  }
+  const fastify = (app as NestFastifyApplication).getHttpAdapter().getInstance();
+  fastify.addHook('preValidation', (request, _reply, done) => {
+    rewrite(request.body);
+    done();
+  });
+}
+
+describe.each(ADAPTERS)('the body handlers receive on %s', (adapter) => {
+  const secret = generateVisiwiseWebhookSecret();
+  let t: WebhookTestApp | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t?.logger.assertNoUnexpected();
+    t = undefined;
+  });
+
+  const start = async (reparseRawBody?: boolean) => {
+    t = await createWebhookTestApp({
+      adapter,
+      registration: 'forRoot',
+      secret,
+      moduleOptions: reparseRawBody === undefined ? {} : { reparseRawBody },
+      prepare: (app) => {
+        rewriteTrackingReference(app, adapter);
+      },
+    });
+    return t;
+  };
+
+  it("is the platform's parse of the verified bytes by default (one JSON parse per delivery)", async () => {
+    const app = await start();
+    const response = await sendSigned(app, secret, 'msg_platform_parse');
+    expect(response.status).toBe(200);
+    // What the application's own hook left in request.body: the module did not parse again.
+    expect(app.handlers.tracked.map((event) => event.data.trackingReference)).toEqual([
+      'REWRITTEN-BY-APP',
+    ]);
+  });
+
+  it('is exactly what Visiwise signed with reparseRawBody, whatever the app did to request.body', async () => {
+    const app = await start(true);
+    const signed = shipmentTracked('MSCU7654321');
+    const response = await sendSigned(app, secret, 'msg_reparsed', JSON.stringify(signed));
+    expect(response.status).toBe(200);
+    expect(app.handlers.tracked.map((event) => event.data)).toEqual([signed.data]);
   });
 });

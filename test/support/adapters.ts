@@ -21,6 +21,8 @@ export interface CreateAppOptions {
    * `app.useBodyParser('json', { limit })`, Fastify `new FastifyAdapter({ bodyLimit })`.
    */
   bodyLimitBytes?: number;
+  /** Runs on the app before `init()`: middleware or hooks of the application under test. */
+  prepare?: (app: INestApplication) => void;
 }
 
 /** Creates and initialises a Nest app on the given platform, ready for supertest. */
@@ -43,6 +45,7 @@ export async function createHttpApp(
     if (options.bodyLimitBytes !== undefined) {
       app.useBodyParser('json', { limit: options.bodyLimitBytes });
     }
+    options.prepare?.(app);
     await app.init();
     return app;
   }
@@ -54,6 +57,7 @@ export async function createHttpApp(
     rawBody,
     logger,
   });
+  options.prepare?.(app);
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   return app;

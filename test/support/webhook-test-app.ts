@@ -70,6 +70,8 @@ export interface WebhookTestAppOptions {
   trustLoopbackProxy?: boolean;
   /** Raise the platform's body limit (see createHttpApp). */
   bodyLimitBytes?: number;
+  /** Middleware or hooks of the app, installed before `init()` (see createHttpApp). */
+  prepare?: (app: INestApplication) => void;
   /** Extra providers of the test app (e.g. an @OnEvent listener). */
   providers?: Provider[];
   /** Further module options (delivery mode, redis, idempotency, queue). */
@@ -122,6 +124,7 @@ export async function createWebhookTestApp(
     ...(options.rawBody === undefined ? {} : { rawBody: options.rawBody }),
     ...(options.trustLoopbackProxy ? { trustLoopbackProxy: true } : {}),
     ...(options.bodyLimitBytes === undefined ? {} : { bodyLimitBytes: options.bodyLimitBytes }),
+    ...(options.prepare === undefined ? {} : { prepare: options.prepare }),
   });
   return {
     app,

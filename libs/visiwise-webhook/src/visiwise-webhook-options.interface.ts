@@ -111,6 +111,16 @@ export interface VisiwiseWebhookModuleOptions {
    */
   maxJsonDepth?: number;
   /**
+   * Parse the verified raw bytes again to build the event, instead of using the body the platform
+   * parsed from those same bytes (Nest captures `rawBody` in the JSON parser call that sets
+   * `request.body`). Turn it on when application middleware rewrites `request.body` before guards
+   * run (input sanitisers, for instance) and handlers must see exactly what Visiwise signed; it
+   * costs a second JSON parse per delivery (about 10 µs at 1 KiB, 0.1 ms at 16 KiB, 2 ms at
+   * 256 KiB). Either way the depth limit and the `__proto__` / `constructor` removal apply.
+   * @default false
+   */
+  reparseRawBody?: boolean;
+  /**
    * Only accept deliveries from these addresses or CIDR ranges (IPv4 and IPv6), e.g. Svix's
    * published egress IPs. The client address is the platform's `request.ip`, so Express's
    * `trust proxy` setting and Fastify's `trustProxy` option decide whether X-Forwarded-For counts:

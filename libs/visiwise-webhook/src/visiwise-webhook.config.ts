@@ -1,6 +1,10 @@
 import { ResolvedDeliveryConfig, resolveDeliveryConfig } from './delivery/delivery-config';
 import { DEFAULT_MAX_JSON_DEPTH } from './events/visiwise-event.parser';
-import { invalidMaxBodyBytesMessage, invalidMaxJsonDepthMessage } from './http/http.messages';
+import {
+  invalidMaxBodyBytesMessage,
+  invalidMaxJsonDepthMessage,
+  invalidReparseRawBodyMessage,
+} from './http/http.messages';
 import { IpAllowList, createIpAllowList } from './http/ip-allow-list';
 import { VisiwiseConfigurationError } from './signature/visiwise-configuration.error';
 import { VisiwiseWebhookVerifier } from './signature/visiwise-webhook-verifier';
@@ -14,6 +18,7 @@ export interface VisiwiseWebhookConfig {
   readonly http: {
     readonly maxBodyBytes: number;
     readonly maxJsonDepth: number;
+    readonly reparseRawBody: boolean;
     /** Undefined: any address. */
     readonly allowList: IpAllowList | undefined;
   };
@@ -30,9 +35,14 @@ function resolveHttpConfig(options: VisiwiseWebhookModuleOptions): VisiwiseWebho
   if (!Number.isSafeInteger(maxJsonDepth) || maxJsonDepth < 2) {
     throw new VisiwiseConfigurationError(invalidMaxJsonDepthMessage());
   }
+  const reparseRawBody: unknown = options.reparseRawBody ?? false;
+  if (typeof reparseRawBody !== 'boolean') {
+    throw new VisiwiseConfigurationError(invalidReparseRawBodyMessage());
+  }
   return {
     maxBodyBytes,
     maxJsonDepth,
+    reparseRawBody,
     allowList: options.allowedIps === undefined ? undefined : createIpAllowList(options.allowedIps),
   };
 }

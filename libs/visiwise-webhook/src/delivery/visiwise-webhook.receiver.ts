@@ -2,9 +2,13 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { noHandlerLogMessage, unknownTypeLogMessage } from '../events/events.messages';
 import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
 import { VisiwiseEventPublisher } from '../events/visiwise-event.publisher';
-import { isBuiltInEventType, parseVisiwiseEnvelope } from '../events/visiwise-event.parser';
+import {
+  isBuiltInEventType,
+  parseVisiwiseEnvelope,
+  readVisiwiseEnvelope,
+} from '../events/visiwise-event.parser';
 import { VisiwiseWebhookException } from '../http/visiwise-webhook.exception';
-import type { VerifiedVisiwiseDelivery } from '../signature/visiwise-webhook-verifier';
+import type { VerifiedWebhookRequest } from '../http/webhook-request';
 import { LOGGER_CONTEXT, VISIWISE_WEBHOOK_CONFIG } from '../visiwise-webhook.constants';
 import type { VisiwiseWebhookConfig } from '../visiwise-webhook.config';
 import type { VisiwiseAckStatus } from './delivery-strategy.interface';
@@ -13,8 +17,9 @@ import { VisiwiseDeliveryRuntime } from './visiwise-delivery.runtime';
 const MAX_CHECKED_TYPES = 1000;
 
 /**
- * Turns a verified delivery into an event (parsing the verified bytes) and hands it to the
- * configured delivery mode, which decides when it is acknowledged.
+ * Turns a verified delivery into an event and hands it to the configured delivery mode, which
+ * decides when it is acknowledged. The event comes from the platform's parse of the verified bytes
+ * when there is one (one JSON parse per delivery), else from parsing them (`reparseRawBody`).
  */
 @Injectable()
 export class VisiwiseWebhookReceiver {
@@ -28,8 +33,13 @@ export class VisiwiseWebhookReceiver {
   ) {}
 
   /** Parses and delivers; throws a {@link VisiwiseWebhookException} for anything but success. */
-  async receive(delivery: VerifiedVisiwiseDelivery, rawBody: Buffer): Promise<VisiwiseAckStatus> {
-    const parsed = parseVisiwiseEnvelope(rawBody, { maxDepth: this.config.http.maxJsonDepth });
+  async receive(verified: VerifiedWebhookRequest): Promise<VisiwiseAckStatus> {
+    const { delivery, rawBody, parsedBody } = verified;
+    const { maxJsonDepth, reparseRawBody } = this.config.http;
+    const parsed =
+      parsedBody === undefined || reparseRawBody
+        ? parseVisiwiseEnvelope(rawBody, { maxDepth: maxJsonDepth })
+        : readVisiwiseEnvelope(parsedBody, { maxDepth: maxJsonDepth });
     if (!parsed.ok) {
       throw new VisiwiseWebhookException(parsed.problem, parsed.message);
     }

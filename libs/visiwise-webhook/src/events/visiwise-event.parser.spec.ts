@@ -4,8 +4,98 @@ import {
   buildShipmentTracked,
   buildShipmentTrackingFailed,
 } from '../testing';
-import { invalidPayloadMessage, payloadFieldProblem } from './events.messages';
-import { isBuiltInEventType, parseVisiwiseEnvelope } from './visiwise-event.parser';
+import {
+  invalidEnvelopeMessage,
+  invalidJsonMessage,
+  invalidPayloadMessage,
+  jsonTooDeepMessage,
+  payloadFieldProblem,
+} from './events.messages';
+import {
+  EnvelopeParseResult,
+  isBuiltInEventType,
+  parseVisiwiseEnvelope,
+  readVisiwiseEnvelope,
+} from './visiwise-event.parser';
+
+type Reader = (json: string, maxDepth?: number) => EnvelopeParseResult;
+
+/** The two ways in: the verified bytes, or the platform's JSON.parse of them. */
+const READERS: [string, Reader][] = [
+  [
+    'parseVisiwiseEnvelope (bytes)',
+    (json, maxDepth = 32) => parseVisiwiseEnvelope(Buffer.from(json), { maxDepth }),
+  ],
+  [
+    'readVisiwiseEnvelope (parsed value)',
+    (json, maxDepth = 32) => readVisiwiseEnvelope(JSON.parse(json) as unknown, { maxDepth }),
+  ],
+];
+
+describe.each(READERS)('%s: hostile or malformed bodies', (_name, read) => {
+  it('refuses nesting deeper than maxDepth, and accepts it at the limit', () => {
+    const body = (depth: number) =>
+      JSON.stringify({
+        type: 'x.y',
+        data: { deep: JSON.parse('['.repeat(depth) + ']'.repeat(depth)) },
+      });
+    // envelope (1) > data (2) > arrays
+    expect(read(body(30), 32).ok).toBe(true);
+    expect(read(body(31), 32)).toEqual({
+      ok: false,
+      problem: 'json_too_deep',
+      message: jsonTooDeepMessage(32),
+    });
+  });
+
+  it('drops __proto__ keys and constructor.prototype keys at every level', () => {
+    const result = read(
+      '{"type":"shipment.tracked","data":{"trackingReference":"MSCU1234566",' +
+        '"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},' +
+        '"tags":[{"name":"x","__proto__":{"polluted":"yes"}}]}}',
+    );
+    expect(result.ok).toBe(true);
+    const data = result.ok ? result.envelope.data : {};
+    expect(Object.keys(data)).toEqual(['trackingReference', 'tags']);
+    expect(Object.keys((data['tags'] as object[])[0] ?? {})).toEqual(['name']);
+    expect(Object.assign<object, object>({}, data)).not.toHaveProperty('polluted');
+  });
+
+  it('refuses a body that is not an object with type and data', () => {
+    expect(read('[1,2]')).toEqual({
+      ok: false,
+      problem: 'invalid_envelope',
+      message: invalidEnvelopeMessage('the body is not a JSON object'),
+    });
+    expect(read('{"type":"x.y"}')).toEqual({
+      ok: false,
+      problem: 'invalid_envelope',
+      message: invalidEnvelopeMessage('"data" is missing or not an object'),
+    });
+  });
+});
+
+describe('parseVisiwiseEnvelope', () => {
+  it('refuses bytes that are not JSON', () => {
+    expect(parseVisiwiseEnvelope(Buffer.from('{"type":'))).toEqual({
+      ok: false,
+      problem: 'invalid_json',
+      message: invalidJsonMessage(),
+    });
+  });
+});
+
+describe('readVisiwiseEnvelope', () => {
+  it('terminates on a cyclic value (answered as too deep, not walked forever)', () => {
+    const data: Record<string, unknown> = { trackingReference: 'MSCU1234566' };
+    data['self'] = data;
+    expect(readVisiwiseEnvelope({ type: 'shipment.tracked', data }, { maxDepth: 32 })).toEqual({
+      ok: false,
+      problem: 'json_too_deep',
+      message: jsonTooDeepMessage(32),
+    });
+  });
+});
 
 const parse = (body: unknown) => parseVisiwiseEnvelope(Buffer.from(JSON.stringify(body)));
 

@@ -1,4 +1,4 @@
-import { parse as parseJsonSafely } from 'secure-json-parse';
+import { parse as parseJsonSafely, scan as removePrototypeKeys } from 'secure-json-parse';
 import { EVENT_TYPE_PATTERN } from './events.constants';
 import { jsonDepthExceeds } from './json-depth';
 import type { BuiltInVisiwiseEventType } from './visiwise-event.interface';
@@ -104,6 +104,11 @@ function fail(problem: VisiwiseEnvelopeProblem, message: string): EnvelopeParseR
   return { ok: false, problem, message };
 }
 
+// `__proto__` keys, and `constructor` keys holding a `prototype`, are dropped: harmless in the
+// parsed value itself, they turn into prototype pollution as soon as a handler merges the payload
+// into another object.
+const PROTOTYPE_KEYS = { protoAction: 'remove', constructorAction: 'remove' } as const;
+
 /**
  * Parses the verified raw bytes (never a re-serialised body) into an envelope. Returns a result
  * rather than throwing: every problem is the sender's, and the caller maps it to a 400.
@@ -112,20 +117,38 @@ export function parseVisiwiseEnvelope(
   rawBody: Buffer,
   options: EnvelopeParseOptions = { maxDepth: DEFAULT_MAX_JSON_DEPTH },
 ): EnvelopeParseResult {
-  if (jsonDepthExceeds(rawBody, options.maxDepth)) {
-    return fail('json_too_deep', jsonTooDeepMessage(options.maxDepth));
-  }
   let body: unknown;
   try {
-    // `__proto__` and `constructor.prototype` keys are dropped: harmless to JSON.parse itself, they
-    // turn into prototype pollution as soon as a handler merges the payload into another object.
-    body = parseJsonSafely(rawBody.toString('utf8'), null, {
-      protoAction: 'remove',
-      constructorAction: 'remove',
-    }) as unknown;
+    body = parseJsonSafely(rawBody.toString('utf8'), null, PROTOTYPE_KEYS) as unknown;
   } catch {
     return fail('invalid_json', invalidJsonMessage());
   }
+  if (jsonDepthExceeds(body, options.maxDepth)) {
+    return fail('json_too_deep', jsonTooDeepMessage(options.maxDepth));
+  }
+  return checkEnvelope(body);
+}
+
+/**
+ * Reads an envelope from a body already parsed from the verified bytes (the platform's parse, which
+ * Nest makes in the same call that captures the raw body): the same depth limit, prototype-key
+ * removal and envelope checks as {@link parseVisiwiseEnvelope}, without parsing the text again.
+ */
+export function readVisiwiseEnvelope(
+  body: unknown,
+  options: EnvelopeParseOptions = { maxDepth: DEFAULT_MAX_JSON_DEPTH },
+): EnvelopeParseResult {
+  // Depth first: it terminates on any input, and the removal's walk then has a bounded value.
+  if (jsonDepthExceeds(body, options.maxDepth)) {
+    return fail('json_too_deep', jsonTooDeepMessage(options.maxDepth));
+  }
+  if (typeof body === 'object' && body !== null) {
+    removePrototypeKeys(body, PROTOTYPE_KEYS);
+  }
+  return checkEnvelope(body);
+}
+
+function checkEnvelope(body: unknown): EnvelopeParseResult {
   if (!isObject(body)) {
     return fail('invalid_envelope', invalidEnvelopeMessage('the body is not a JSON object'));
   }

@@ -31,3 +31,6 @@ export const invalidMaxBodyBytesMessage = (): string =>
 
 export const invalidMaxJsonDepthMessage = (): string =>
   '`maxJsonDepth` must be a whole number >= 2 (default 32).';
+
+export const invalidReparseRawBodyMessage = (): string =>
+  '`reparseRawBody` must be true or false (default false).';

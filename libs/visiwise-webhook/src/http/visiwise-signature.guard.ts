@@ -18,6 +18,7 @@ import {
   declaredLength,
   isJsonContentType,
   markVerified,
+  platformParsedBody,
 } from './webhook-request';
 
 /**
@@ -59,7 +60,7 @@ export class VisiwiseSignatureGuard implements CanActivate {
       throw new VisiwiseWebhookException('payload_too_large', payloadTooLargeMessage(maxBodyBytes));
     }
     const delivery = this.verify(rawBody, request);
-    markVerified(request, { delivery, rawBody });
+    markVerified(request, { delivery, rawBody, parsedBody: platformParsedBody(request, rawBody) });
     return true;
   }
 

@@ -35,7 +35,7 @@ export function createVisiwiseWebhookController(
         // Unreachable while the guard is in place; refuse rather than trust an unverified body.
         throw new Error('VisiwiseWebhookController reached without a verified delivery');
       }
-      return { status: await this.receiver.receive(verified.delivery, verified.rawBody) };
+      return { status: await this.receiver.receive(verified) };
     }
   }
   // Applied like stacked class decorators, so the app's guards read their metadata as usual.

@@ -9,6 +9,8 @@ export interface WebhookHttpRequest {
   readonly headers: IncomingHttpHeaders;
   /** Set by Nest when the app was created with `rawBody: true`. */
   readonly rawBody?: Buffer;
+  /** What the platform's JSON parser made of the body (Express body-parser, Fastify's parser). */
+  readonly body?: unknown;
   /** Client address as the platform computed it (honours Express `trust proxy` / Fastify `trustProxy`). */
   readonly ip?: string;
 }
@@ -17,6 +19,11 @@ export interface WebhookHttpRequest {
 export interface VerifiedWebhookRequest {
   readonly delivery: VerifiedVisiwiseDelivery;
   readonly rawBody: Buffer;
+  /**
+   * The platform's parse of `rawBody`, when Nest captured `rawBody` in the same parser call that
+   * produced `request.body`; undefined otherwise (then the receiver parses `rawBody` itself).
+   */
+  readonly parsedBody: object | undefined;
 }
 
 // A WeakMap rather than a property on the request: nothing downstream can forge or overwrite it,
@@ -58,4 +65,24 @@ export function isJsonContentType(headers: IncomingHttpHeaders): boolean {
 export function declaredLength(headers: IncomingHttpHeaders): number | undefined {
   const value = headers['content-length'];
   return value !== undefined && /^\d{1,15}$/.test(value) ? Number(value) : undefined;
+}
+
+/**
+ * `request.body` when it is the platform's parse of `rawBody`: Nest sets `request.rawBody` in the
+ * JSON parser call that sets `request.body`, so an object body next to that very buffer is the
+ * parse of the verified bytes. Anything else (a raw body from elsewhere, a Buffer or string body,
+ * an empty body, which Express turns into `{}`) gives undefined.
+ */
+export function platformParsedBody(
+  request: WebhookHttpRequest,
+  rawBody: Buffer,
+): object | undefined {
+  const body = request.body;
+  return rawBody === request.rawBody &&
+    rawBody.length > 0 &&
+    typeof body === 'object' &&
+    body !== null &&
+    !ArrayBuffer.isView(body)
+    ? body
+    : undefined;
 }
