@@ -695,6 +695,55 @@ describe('VisiwiseWebhookVerifier', () => {
       }
     });
 
+    it('prefers the lower-case spelling when a header object holds a name twice', () => {
+      const decoy = v1(OTHER_KEY, VECTOR.id, VECTOR.timestamp, VECTOR.payload);
+      // Whatever the key order, the exact lower-case name (what Node hands over) is the one read.
+      for (const headers of [
+        { ...vectorHeaders(), 'Svix-Signature': decoy },
+        { 'Svix-Signature': decoy, ...vectorHeaders() },
+        { ...vectorHeaders({ 'svix-id': undefined as never }), 'SVIX-ID': VECTOR.id },
+      ]) {
+        expect(vectorVerifier.verify(VECTOR.payload, headers, { now: VECTOR_NOW }).id).toBe(
+          VECTOR.id,
+        );
+      }
+      expectRejection(
+        () =>
+          vectorVerifier.verify(
+            VECTOR.payload,
+            { ...vectorHeaders({ 'svix-signature': decoy }), 'Svix-Signature': VECTOR.signature },
+            { now: VECTOR_NOW },
+          ),
+        'invalid_signature',
+      );
+    });
+
+    it('reads own enumerable headers only, on the direct path and the case-insensitive one', () => {
+      for (const inherited of [
+        vectorHeaders(),
+        {
+          'Svix-Id': VECTOR.id,
+          'Svix-Timestamp': VECTOR.timestamp,
+          'Svix-Signature': VECTOR.signature,
+        },
+      ]) {
+        const headers = Object.create(inherited) as Record<string, string>;
+        expectRejection(
+          () => vectorVerifier.verify(VECTOR.payload, headers, { now: VECTOR_NOW }),
+          'missing_headers',
+        );
+      }
+      const hidden = vectorHeaders();
+      Object.defineProperty(hidden, 'svix-signature', {
+        value: VECTOR.signature,
+        enumerable: false,
+      });
+      expectRejection(
+        () => vectorVerifier.verify(VECTOR.payload, hidden, { now: VECTOR_NOW }),
+        'missing_headers',
+      );
+    });
+
     it('accepts an array-valued signature header (repeated header lines)', () => {
       const decoy = v1(OTHER_KEY, VECTOR.id, VECTOR.timestamp, VECTOR.payload);
       for (const value of [

@@ -131,17 +131,12 @@ export class VisiwiseWebhookVerifier {
     headers: unknown,
     options: unknown,
   ): VerifiedVisiwiseDelivery {
-    const bag = collectWebhookHeaders(headers);
-    const id = pickHeader(bag, ID_HEADERS);
-    const timestamp = pickHeader(bag, TIMESTAMP_HEADERS);
-    const signatures = pickHeader(bag, SIGNATURE_HEADERS, ' ');
-    const missing = [
-      id === undefined || id === '' ? 'svix-id' : undefined,
-      timestamp === undefined || timestamp === '' ? 'svix-timestamp' : undefined,
-      signatures === undefined || signatures.trim() === '' ? 'svix-signature' : undefined,
-    ].filter((name): name is string => name !== undefined);
-    if (missing.length > 0 || id === undefined || timestamp === undefined || !signatures) {
-      throw new VisiwiseSignatureError('missing_headers', missingHeadersMessage(missing));
+    const { id, timestamp, signatures } = readWebhookHeaders(headers);
+    if (!id || !timestamp || !signatures?.trim()) {
+      throw new VisiwiseSignatureError(
+        'missing_headers',
+        missingHeadersMessage(missingHeaderNames(id, timestamp, signatures)),
+      );
     }
     if (id.length > MAX_ID_LENGTH || !ID_PATTERN.test(id)) {
       throw new VisiwiseSignatureError('missing_headers', invalidIdMessage(MAX_ID_LENGTH));
@@ -208,25 +203,80 @@ function toBuffer(rawBody: unknown): Buffer {
   throw new VisiwiseSignatureError('invalid_signature', invalidBodyTypeMessage());
 }
 
+interface WebhookHeaders {
+  readonly id: string | undefined;
+  readonly timestamp: string | undefined;
+  readonly signatures: string | undefined;
+}
+
+/**
+ * The id, timestamp and signature headers. Node (and so Express and Fastify) hands over lower-case
+ * names, so the three `svix-*` names are read directly when all three are own string properties;
+ * otherwise every own enumerable key is matched case-insensitively. Where one object holds a name
+ * in two spellings, the lower-case one wins.
+ */
+function readWebhookHeaders(headers: unknown): WebhookHeaders {
+  if (headers === null || typeof headers !== 'object') {
+    return { id: undefined, timestamp: undefined, signatures: undefined };
+  }
+  const record = headers as Record<string, unknown>;
+  const id = ownStringHeader(record, ID_HEADERS[0]);
+  const timestamp = ownStringHeader(record, TIMESTAMP_HEADERS[0]);
+  const signatures = ownStringHeader(record, SIGNATURE_HEADERS[0]);
+  if (id !== undefined && timestamp !== undefined && signatures !== undefined) {
+    return { id: id.trim(), timestamp: timestamp.trim(), signatures: signatures.trim() };
+  }
+  const bag = collectWebhookHeaders(record);
+  return {
+    id: pickHeader(bag, ID_HEADERS),
+    timestamp: pickHeader(bag, TIMESTAMP_HEADERS),
+    signatures: pickHeader(bag, SIGNATURE_HEADERS, ' '),
+  };
+}
+
+const isOwnHeader = (record: object, name: string): boolean =>
+  Object.prototype.propertyIsEnumerable.call(record, name);
+
+function ownStringHeader(record: Record<string, unknown>, name: string): string | undefined {
+  const value = record[name];
+  return typeof value === 'string' && isOwnHeader(record, name) ? value : undefined;
+}
+
+function missingHeaderNames(
+  id: string | undefined,
+  timestamp: string | undefined,
+  signatures: string | undefined,
+): string[] {
+  const missing: string[] = [];
+  if (!id) missing.push('svix-id');
+  if (!timestamp) missing.push('svix-timestamp');
+  if (!signatures?.trim()) missing.push('svix-signature');
+  return missing;
+}
+
 // Every header name the verifier reads. Collecting only these (rather than lower-casing every
-// header of the request into a new map) is most of the difference between verify() and one HMAC
-// at small bodies; the semantics are the same: names match case-insensitively, the last wins.
+// header of the request into a new map) keeps the slow path close to the fast one.
 const WEBHOOK_HEADERS: ReadonlySet<string> = new Set([
   ...ID_HEADERS,
   ...TIMESTAMP_HEADERS,
   ...SIGNATURE_HEADERS,
 ]);
 
-function collectWebhookHeaders(headers: unknown): Map<string, unknown> {
+function collectWebhookHeaders(record: Record<string, unknown>): Map<string, unknown> {
   const bag = new Map<string, unknown>();
-  if (headers === null || typeof headers !== 'object') {
-    return bag;
-  }
-  const record = headers as Record<string, unknown>;
+  const exact = new Set<string>();
   for (const name of Object.keys(record)) {
     const lower = name.toLowerCase();
-    if (WEBHOOK_HEADERS.has(lower)) {
-      bag.set(lower, record[name]);
+    const value = record[name];
+    if (!WEBHOOK_HEADERS.has(lower) || value === undefined) {
+      continue;
+    }
+    // An exact lower-case name is never overridden by another spelling of it.
+    if (lower === name) {
+      bag.set(lower, value);
+      exact.add(lower);
+    } else if (!exact.has(lower)) {
+      bag.set(lower, value);
     }
   }
   return bag;
@@ -242,16 +292,24 @@ function pickHeader(
   joinWith?: string,
 ): string | undefined {
   for (const name of names) {
-    const value = bag.get(name);
-    if (typeof value === 'string') {
-      return value.trim();
+    const value = headerValue(bag.get(name), joinWith);
+    if (value !== undefined) {
+      return value;
     }
-    if (Array.isArray(value) && value.every((v): v is string => typeof v === 'string')) {
-      if (value.length === 1) {
-        return (value[0] ?? '').trim();
-      }
-      return joinWith === undefined ? '' : value.join(joinWith).trim();
+  }
+  return undefined;
+}
+
+/** A header's trimmed value; undefined when absent or not a string (list). */
+function headerValue(value: unknown, joinWith?: string): string | undefined {
+  if (typeof value === 'string') {
+    return value.trim();
+  }
+  if (Array.isArray(value) && value.every((v): v is string => typeof v === 'string')) {
+    if (value.length === 1) {
+      return (value[0] ?? '').trim();
     }
+    return joinWith === undefined ? '' : value.join(joinWith).trim();
   }
   return undefined;
 }
