@@ -1,4 +1,4 @@
-import { jsonDepthExceeds } from './json-depth';
+import { inspectJsonValue, jsonDepthExceeds } from './json-depth';
 
 const nested = (depth: number): string => '{"a":'.repeat(depth - 1) + '{}' + '}'.repeat(depth - 1);
 const parse = (text: string): unknown => JSON.parse(text);
@@ -49,5 +49,22 @@ describe('jsonDepthExceeds', () => {
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic['self'] = { back: cyclic };
     expect(jsonDepthExceeds(cyclic, 32)).toBe(true);
+  });
+});
+
+describe('inspectJsonValue', () => {
+  it('reports own __proto__ and constructor keys at any level, and nothing for clean values', () => {
+    expect(inspectJsonValue(JSON.parse('{"a":[{"b":1}],"c":"__proto__"}'), 8)).toBe('clean');
+    expect(inspectJsonValue(JSON.parse('{"a":[{"b":{"__proto__":{}}}]}'), 8)).toBe(
+      'prototype_keys',
+    );
+    expect(inspectJsonValue(JSON.parse('{"\\u005f_proto__":1}'), 8)).toBe('prototype_keys');
+    expect(inspectJsonValue(JSON.parse('[{"constructor":{"prototype":{}}}]'), 8)).toBe(
+      'prototype_keys',
+    );
+  });
+
+  it('puts the depth limit first: a deep value with prototype keys is too deep', () => {
+    expect(inspectJsonValue(JSON.parse('{"__proto__":{},"a":[[[]]]}'), 3)).toBe('too_deep');
   });
 });

@@ -1,34 +1,54 @@
+/** What {@link inspectJsonValue} found in a parsed JSON value. */
+export type JsonValueInspection = 'too_deep' | 'prototype_keys' | 'clean';
+
+const hasOwn = (object: object, key: string): boolean =>
+  Object.prototype.hasOwnProperty.call(object, key);
+
 /**
- * Whether a parsed JSON value nests objects/arrays deeper than `maxDepth` (a top-level object or
- * array is depth 1). Walks the value with an explicit stack, never recursion, and stops at the
- * first container past the limit, so it terminates on any input: even a cyclic object (which JSON
- * cannot produce, but a rewritten `request.body` could) is reported as too deep.
+ * One walk over a parsed JSON value that finds the two things the receiver refuses or removes:
+ * nesting of objects/arrays deeper than `maxDepth` (a top-level object or array is depth 1), and
+ * own `__proto__` or `constructor` keys anywhere (which the caller then removes with
+ * secure-json-parse; most payloads have none, so most are walked once and never scanned again).
  *
- * Checked on the parsed value, not on the text: V8's `JSON.parse` is iterative, so a deep body
- * cannot exhaust the stack while being parsed; the limit protects handlers that walk the result
- * recursively. A few hundred containers at most for a real payload, against a pass over every byte.
+ * Walks with an explicit stack, never recursion, and stops at the first container past the
+ * limit, so it terminates on any input: even a cyclic object (which JSON cannot produce, but a
+ * rewritten `request.body` could) is reported as too deep. Checked on the parsed value, not the
+ * text: V8's `JSON.parse` is iterative, so a deep body cannot exhaust the stack while being parsed;
+ * the limit protects handlers that walk the result recursively.
  */
-export function jsonDepthExceeds(value: unknown, maxDepth: number): boolean {
+export function inspectJsonValue(value: unknown, maxDepth: number): JsonValueInspection {
   if (typeof value !== 'object' || value === null) {
-    return false;
+    return 'clean';
   }
   if (maxDepth < 1) {
-    return true;
+    return 'too_deep';
   }
+  let prototypeKeys = false;
   const nodes: object[] = [value];
   const depths: number[] = [1];
   for (let node = nodes.pop(); node !== undefined; node = nodes.pop()) {
     const childDepth = (depths.pop() ?? 0) + 1;
-    const children: unknown[] = Array.isArray(node) ? node : Object.values(node);
+    let children: unknown[];
+    if (Array.isArray(node)) {
+      children = node;
+    } else {
+      prototypeKeys ||= hasOwn(node, '__proto__') || hasOwn(node, 'constructor');
+      children = Object.values(node);
+    }
     for (const child of children) {
       if (typeof child === 'object' && child !== null) {
         if (childDepth > maxDepth) {
-          return true;
+          return 'too_deep';
         }
         nodes.push(child);
         depths.push(childDepth);
       }
     }
   }
-  return false;
+  return prototypeKeys ? 'prototype_keys' : 'clean';
+}
+
+/** Whether a parsed JSON value nests objects/arrays deeper than `maxDepth` (see {@link inspectJsonValue}). */
+export function jsonDepthExceeds(value: unknown, maxDepth: number): boolean {
+  return inspectJsonValue(value, maxDepth) === 'too_deep';
 }

@@ -1,6 +1,6 @@
 import { parse as parseJsonSafely, scan as removePrototypeKeys } from 'secure-json-parse';
 import { EVENT_TYPE_PATTERN } from './events.constants';
-import { jsonDepthExceeds } from './json-depth';
+import { inspectJsonValue, jsonDepthExceeds } from './json-depth';
 import type { BuiltInVisiwiseEventType } from './visiwise-event.interface';
 import {
   invalidEnvelopeMessage,
@@ -138,12 +138,13 @@ export function readVisiwiseEnvelope(
   body: unknown,
   options: EnvelopeParseOptions = { maxDepth: DEFAULT_MAX_JSON_DEPTH },
 ): EnvelopeParseResult {
-  // Depth first: it terminates on any input, and the removal's walk then has a bounded value.
-  if (jsonDepthExceeds(body, options.maxDepth)) {
+  // One walk finds both; it terminates on any input, so the removal then walks a bounded value.
+  const inspection = inspectJsonValue(body, options.maxDepth);
+  if (inspection === 'too_deep') {
     return fail('json_too_deep', jsonTooDeepMessage(options.maxDepth));
   }
-  if (typeof body === 'object' && body !== null) {
-    removePrototypeKeys(body, PROTOTYPE_KEYS);
+  if (inspection === 'prototype_keys') {
+    removePrototypeKeys(body as object, PROTOTYPE_KEYS);
   }
   return checkEnvelope(body);
 }
