@@ -9,6 +9,9 @@ import type {
 type Entry =
   { readonly state: 'in_progress'; readonly token: string } | { readonly state: 'completed' };
 
+// Every completed id shares this one value: the store holds up to maxEntries of them.
+const COMPLETED: Entry = Object.freeze({ state: 'completed' });
+
 /** Options of {@link MemoryIdempotencyStore}. */
 export interface MemoryIdempotencyStoreOptions {
   /**
@@ -51,7 +54,7 @@ export class MemoryIdempotencyStore implements VisiwiseIdempotencyStore {
   }
 
   complete(claim: VisiwiseDeliveryClaim, ttlMs: number): Promise<void> {
-    this.entries.set(claim.id, { state: 'completed' }, { ttl: ttlMs });
+    this.entries.set(claim.id, COMPLETED, { ttl: ttlMs });
     return Promise.resolve();
   }
 

@@ -79,16 +79,38 @@ async function callAll(
   listeners: readonly Listener[],
   payload: unknown,
 ): Promise<unknown[]> {
-  // Wrapping each call in a promise also turns a synchronous throw into a rejection.
-  const settled = await Promise.allSettled(
-    listeners.map(
-      (listener) =>
-        new Promise((resolve) => {
-          resolve(listener.call(emitter, payload));
-        }),
-    ),
+  // Every listener is called now, in order; only the promises they return are waited for, so a
+  // delivery whose handlers are synchronous awaits nothing here.
+  const failures: { readonly index: number; readonly reason: unknown }[] = [];
+  const waiting: Promise<void>[] = [];
+  listeners.forEach((listener, index) => {
+    try {
+      const result: unknown = listener.call(emitter, payload);
+      if (isThenable(result)) {
+        waiting.push(
+          Promise.resolve(result).then(
+            () => undefined,
+            (reason: unknown) => {
+              failures.push({ index, reason });
+            },
+          ),
+        );
+      }
+    } catch (reason) {
+      failures.push({ index, reason });
+    }
+  });
+  if (waiting.length > 0) {
+    await Promise.all(waiting);
+  }
+  // In handler order, whichever failed first.
+  return failures.sort((a, b) => a.index - b.index).map((failure) => failure.reason);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
   );
-  return settled
-    .filter((result): result is PromiseRejectedResult => result.status === 'rejected')
-    .map((result) => result.reason as unknown);
 }

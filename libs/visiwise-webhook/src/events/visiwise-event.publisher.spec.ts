@@ -1,0 +1,59 @@
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import { buildShipmentTracked } from '../testing';
+import { ANY_EVENT_NAME, eventNameFor } from './events.constants';
+import type { AnyVisiwiseEvent } from './visiwise-event.interface';
+import { VisiwiseEventPublisher } from './visiwise-event.publisher';
+
+const event = {
+  ...buildShipmentTracked(),
+  id: 'msg_publisher',
+  timestamp: new Date(),
+  receivedAt: new Date(),
+} as unknown as AnyVisiwiseEvent;
+
+describe('VisiwiseEventPublisher.publish', () => {
+  it('calls every handler, waits for the asynchronous ones, and reports failures in handler order', async () => {
+    const emitter = new EventEmitter2();
+    const calls: string[] = [];
+    let slowFinished = false;
+    emitter.on(eventNameFor('shipment.tracked'), () => {
+      calls.push('sync ok');
+    });
+    // Handlers return promises: listeners are typed as void-returning, hence the casts.
+    emitter.on(eventNameFor('shipment.tracked'), (async () => {
+      calls.push('async rejects later');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      throw new Error('first (rejected late)');
+    }) as () => void);
+    emitter.on(eventNameFor('shipment.tracked'), () => {
+      calls.push('sync throws');
+      throw new Error('second (thrown at once)');
+    });
+    emitter.on(ANY_EVENT_NAME, (async () => {
+      calls.push('wildcard async ok');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      slowFinished = true;
+    }) as () => void);
+
+    const outcome = await new VisiwiseEventPublisher(emitter).publish(event);
+
+    expect(calls).toEqual(['sync ok', 'async rejects later', 'sync throws', 'wildcard async ok']);
+    expect(slowFinished).toBe(true);
+    expect(outcome.handlerCount).toBe(4);
+    expect(outcome.errors.map((error) => (error as Error).message)).toEqual([
+      'first (rejected late)',
+      'second (thrown at once)',
+    ]);
+  });
+
+  it('reports no errors when synchronous handlers succeed', async () => {
+    const emitter = new EventEmitter2();
+    const seen: unknown[] = [];
+    emitter.on(eventNameFor('shipment.tracked'), (received: unknown) => {
+      seen.push(received);
+    });
+    const outcome = await new VisiwiseEventPublisher(emitter).publish(event);
+    expect(outcome).toEqual({ handlerCount: 1, errors: [] });
+    expect(seen).toEqual([event]);
+  });
+});
