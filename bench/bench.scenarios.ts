@@ -145,6 +145,13 @@ export interface BenchPlan {
     readonly durationSeconds: number;
     readonly samplingIntervalMicros: number;
   };
+  /** Instruction counts under callgrind (`--instructions`): fixed request counts, not durations. */
+  readonly instructions: {
+    readonly bodyBytes: number;
+    readonly warmupRequests: number;
+    readonly requests: number;
+    readonly connections: number;
+  };
 }
 
 /** Under two minutes on 2 cores, build included. */
@@ -153,6 +160,7 @@ export const QUICK_PLAN: BenchPlan = {
   http: { bodySizes: [KIB], rounds: 3, durationSeconds: 3, warmupSeconds: 2, connections: 10 },
   soak: { deliveries: 40_000, checkpoints: 8, connections: 10, storeCap: 10_000 },
   profile: { bodyBytes: KIB, durationSeconds: 5, samplingIntervalMicros: 200 },
+  instructions: { bodyBytes: KIB, warmupRequests: 2_000, requests: 1_000, connections: 4 },
 };
 
 export const FULL_PLAN: BenchPlan = {
@@ -166,4 +174,5 @@ export const FULL_PLAN: BenchPlan = {
   },
   soak: { deliveries: 1_000_000, checkpoints: 20, connections: 10, storeCap: 100_000 },
   profile: { bodyBytes: KIB, durationSeconds: 10, samplingIntervalMicros: 200 },
+  instructions: { bodyBytes: KIB, warmupRequests: 5_000, requests: 3_000, connections: 4 },
 };

@@ -41,11 +41,18 @@ import type {
   HttpComparison,
   HttpRound,
   HttpRow,
+  InstructionRow,
   MicroRow,
   SoakCheckpoint,
   SoakResult,
 } from './lib/bench-results';
 import { cleanUpRedis, missingService } from './lib/bench-services';
+import {
+  callgrindAvailable,
+  callgrindWrapper,
+  dumpInstructions,
+  zeroCounters,
+} from './lib/callgrind';
 import { currentLoadAverage, machineInfo } from './lib/machine';
 import { benchSecret } from './lib/payload';
 import { ProfileSummary, summariseProfile } from './lib/profile-summary';
@@ -53,8 +60,8 @@ import { renderConsole, renderMarkdown } from './lib/report';
 import { pairedRatio, slope, spread } from './lib/stats';
 import { MICRO_CONTENDERS } from './micro/micro-contenders';
 
-type Phase = 'micro' | 'http' | 'soak' | 'profile';
-const PHASES: readonly Phase[] = ['micro', 'http', 'soak', 'profile'];
+type Phase = 'micro' | 'http' | 'soak' | 'profile' | 'instructions';
+const PHASES: readonly Phase[] = ['micro', 'http', 'soak', 'profile', 'instructions'];
 
 interface RunOptions {
   readonly quick: boolean;
@@ -115,6 +122,11 @@ function parseOptions(argv: readonly string[]): RunOptions {
       false,
     )
     .option(
+      '--instructions',
+      'also count instructions per request of the bare route and the module under callgrind',
+      false,
+    )
+    .option(
       '--adapters <list>',
       'HTTP platforms (default: HTTP_ADAPTER if set, else both)',
       process.env['HTTP_ADAPTER'] ?? ADAPTERS.join(','),
@@ -129,6 +141,7 @@ function parseOptions(argv: readonly string[]): RunOptions {
     quick: boolean;
     only: string;
     profile: boolean;
+    instructions: boolean;
     adapters: string;
     rounds?: string;
     duration?: string;
@@ -138,6 +151,9 @@ function parseOptions(argv: readonly string[]): RunOptions {
   const phases = new Set(listOf('--only', raw.only, PHASES));
   if (raw.profile) {
     phases.add('profile');
+  }
+  if (raw.instructions) {
+    phases.add('instructions');
   }
   const base = raw.quick ? QUICK_PLAN : FULL_PLAN;
   const plan: BenchPlan = {
@@ -219,6 +235,7 @@ async function startServer(
   adapter: AdapterName,
   secret: string,
   execArgv: readonly string[] = [],
+  wrapper?: readonly string[],
 ): Promise<RunningServer> {
   const instance = `${adapter}-${scenario.name}`;
   const options = scenario.moduleOptions ?? {};
@@ -231,8 +248,10 @@ async function startServer(
   const child: ServerChild = BenchChild.start(`${adapter}/${scenario.name} server`, SERVER_ENTRY, {
     env: { BENCH_SERVER: JSON.stringify(config), HTTP_ADAPTER: adapter, NODE_ENV: 'production' },
     execArgv,
+    ...(wrapper ? { wrapper } : {}),
   });
-  const { port } = await child.request(undefined, 'ready', 60_000);
+  // Under callgrind a Nest app takes a minute or more to start.
+  const { port } = await child.request(undefined, 'ready', wrapper ? 600_000 : 60_000);
   return { scenario, adapter, child, port, rate: 0 };
 }
 
@@ -707,6 +726,80 @@ async function runProfilePhase(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Instructions per request (callgrind)
+
+async function runInstructionsPhase(
+  plan: BenchPlan['instructions'],
+  adapters: readonly AdapterName[],
+  secret: string,
+  out: string,
+): Promise<InstructionRow[]> {
+  if (!callgrindAvailable()) {
+    log('[instructions] skipped: valgrind (callgrind) is not installed');
+    return [];
+  }
+  const directory = join(out, 'callgrind');
+  rmSync(directory, { recursive: true, force: true });
+  mkdirSync(directory, { recursive: true });
+  const rows: InstructionRow[] = [];
+  const scenarios = HTTP_SCENARIOS.filter(
+    (scenario) => scenario.name === BASELINE_SCENARIO || scenario.name === SUBJECT_SCENARIO,
+  );
+  for (const adapter of adapters) {
+    for (const scenario of scenarios) {
+      const outFile = join(directory, `${adapter}-${scenario.name}.out`);
+      const server = await startServer(scenario, adapter, secret, [], callgrindWrapper(outFile));
+      const client = await startClient();
+      const pid = server.child.pid;
+      try {
+        if (pid === undefined) {
+          throw new Error('the server under callgrind has no pid');
+        }
+        const { connections, warmupRequests, requests, bodyBytes } = plan;
+        // Long enough for V8 to have optimised the request path before counting starts.
+        await load(
+          client,
+          server,
+          secret,
+          bodyBytes,
+          connections,
+          { amount: warmupRequests },
+          'pool',
+        );
+        let instructions = 0;
+        let handled = 0;
+        await load(client, server, secret, bodyBytes, connections, { amount: requests }, 'pool', {
+          before: async () => {
+            zeroCounters(pid);
+            await server.child.request({ type: 'measure-start' }, 'measure-started');
+          },
+          after: async (result) => {
+            ({
+              measurement: { handled },
+            } = await server.child.request(stopAfter(result), 'measured'));
+            instructions = dumpInstructions(pid, outFile);
+          },
+        });
+        rows.push({
+          adapter,
+          scenario: scenario.name,
+          requests: handled,
+          instructionsPerRequest: instructions / handled,
+        });
+        log(
+          `[instructions] ${adapter}/${scenario.name}: ` +
+            `${Math.round(instructions / handled).toLocaleString('en-US')} per request (${String(handled)} requests)`,
+        );
+      } finally {
+        await stopServer(server);
+        await client.stop({ type: 'shutdown' });
+      }
+    }
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const options = parseOptions(process.argv);
@@ -732,6 +825,9 @@ async function main(): Promise<void> {
   const profiles = phases.has('profile')
     ? await runProfilePhase(plan.profile, adapters, secret, options.out)
     : undefined;
+  const instructions = phases.has('instructions')
+    ? await runInstructionsPhase(plan.instructions, adapters, secret, options.out)
+    : undefined;
 
   const report: BenchReport = {
     schema: 1,
@@ -744,6 +840,7 @@ async function main(): Promise<void> {
     ...(http ? { http } : {}),
     ...(soak ? { soak } : {}),
     ...(profiles ? { profiles } : {}),
+    ...(instructions ? { instructions } : {}),
     targets: evaluateTargets(micro, http?.rows, http?.comparisons, soak),
   };
   mkdirSync(options.out, { recursive: true });

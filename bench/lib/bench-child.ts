@@ -1,4 +1,4 @@
-import { ChildProcess, fork } from 'node:child_process';
+import { ChildProcess, fork, spawn } from 'node:child_process';
 
 interface Typed {
   readonly type: string;
@@ -14,6 +14,8 @@ interface Waiter<Reply> {
 export interface BenchChildOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly execArgv?: readonly string[];
+  /** A command that runs node (e.g. valgrind and its options); the IPC channel still works. */
+  readonly wrapper?: readonly string[];
 }
 
 const live = new Set<ChildProcess>();
@@ -77,18 +79,21 @@ export class BenchChild<Command extends Typed, Reply extends Typed> {
     });
   }
 
-  /** Starts `node <entry>` with an IPC channel; stdout and stderr are the runner's. */
+  /** Starts `node <entry>` (under `wrapper` if given) with an IPC channel; stdout and stderr are the runner's. */
   static start<C extends Typed, R extends Typed>(
     label: string,
     entry: string,
     options: BenchChildOptions = {},
   ): BenchChild<C, R> {
     installExitHook();
-    const child = fork(entry, [], {
-      env: { ...process.env, ...options.env },
-      execArgv: [...(options.execArgv ?? [])],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    const env = { ...process.env, ...options.env };
+    const execArgv = [...(options.execArgv ?? [])];
+    const stdio: ['ignore', 'inherit', 'inherit', 'ipc'] = ['ignore', 'inherit', 'inherit', 'ipc'];
+    const [command, ...wrapperArgs] = options.wrapper ?? [];
+    const child =
+      command === undefined
+        ? fork(entry, [], { env, execArgv, stdio })
+        : spawn(command, [...wrapperArgs, process.execPath, ...execArgv, entry], { env, stdio });
     return new BenchChild<C, R>(child, label);
   }
 

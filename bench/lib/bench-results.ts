@@ -103,6 +103,14 @@ export interface TargetResult {
   readonly status: TargetStatus;
 }
 
+/** Instructions per request of one server under callgrind (see bench/lib/callgrind.ts). */
+export interface InstructionRow {
+  readonly adapter: AdapterName;
+  readonly scenario: string;
+  readonly requests: number;
+  readonly instructionsPerRequest: number;
+}
+
 export interface BenchReport {
   readonly schema: 1;
   readonly mode: 'quick' | 'full';
@@ -118,5 +126,6 @@ export interface BenchReport {
   };
   readonly soak?: SoakResult;
   readonly profiles?: readonly ProfileSummary[];
+  readonly instructions?: readonly InstructionRow[];
   readonly targets: readonly TargetResult[];
 }

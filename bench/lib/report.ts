@@ -1,4 +1,5 @@
-import type { BenchReport, HttpRow, MicroRow } from './bench-results';
+import { BASELINE_SCENARIO } from '../bench.scenarios';
+import type { BenchReport, HttpRow, InstructionRow, MicroRow } from './bench-results';
 import type { ProfileEntry, ProfileSummary } from './profile-summary';
 import type { Spread } from './stats';
 
@@ -242,6 +243,34 @@ function profileSection(profiles: readonly ProfileSummary[]): string {
   ].join('\n');
 }
 
+function instructionsSection(rows: readonly InstructionRow[]): string {
+  const baseline = (adapter: string): InstructionRow | undefined =>
+    rows.find((row) => row.adapter === adapter && row.scenario === BASELINE_SCENARIO);
+  return [
+    'Instructions the server process executed per request (every thread: JavaScript, V8 compiler ' +
+      "and garbage collector, libuv), counted by valgrind's callgrind over a fixed number of " +
+      'requests after a warm-up. Unlike time, the count does not depend on what else the cores ' +
+      'were doing, so it is the steady figure for comparing two builds; it is not time either (a ' +
+      'cache miss counts as one instruction). "x bare" = bare route / this row, the ratio a ' +
+      'CPU-bound server would show if every instruction cost the same.',
+    '',
+    table(
+      ['Adapter', 'Scenario', 'Requests', 'Instructions/request', 'x bare'],
+      rows.map((row) => {
+        const bare = baseline(row.adapter);
+        return [
+          row.adapter,
+          row.scenario,
+          integer(row.requests),
+          integer(row.instructionsPerRequest),
+          bare ? `${decimal(bare.instructionsPerRequest / row.instructionsPerRequest)}x` : 'n/a',
+        ];
+      }),
+      ['left', 'left', 'right', 'right', 'right'],
+    ),
+  ].join('\n');
+}
+
 /** The whole report as markdown (bench/results/latest.md). */
 export function renderMarkdown(report: BenchReport): string {
   const sections: string[] = ['# Benchmark results', '', machineSection(report)];
@@ -258,6 +287,9 @@ export function renderMarkdown(report: BenchReport): string {
   if (report.profiles && report.profiles.length > 0) {
     sections.push('', '## CPU profiles', '', profileSection(report.profiles));
   }
+  if (report.instructions && report.instructions.length > 0) {
+    sections.push('', '## Instructions per request', '', instructionsSection(report.instructions));
+  }
   return `${sections.join('\n')}\n`;
 }
 
@@ -272,6 +304,9 @@ export function renderConsole(report: BenchReport): string {
   }
   if (report.soak) {
     sections.push('Soak', soakSection(report));
+  }
+  if (report.instructions && report.instructions.length > 0) {
+    sections.push('Instructions per request', instructionsSection(report.instructions));
   }
   sections.push('Targets', targetsSection(report));
   return sections.join('\n\n');
