@@ -145,6 +145,17 @@ export interface BenchPlan {
     readonly durationSeconds: number;
     readonly samplingIntervalMicros: number;
   };
+  /** Latency at a fixed request rate, a fraction of the bare route's measured capacity. */
+  readonly fixedRate: {
+    readonly bodyBytes: number;
+    readonly rounds: number;
+    readonly durationSeconds: number;
+    readonly connections: number;
+    /** Offered rate = this fraction of the bare route's median req/s in the HTTP phase. */
+    readonly loadFraction: number;
+    /** Offered rate when the HTTP phase did not run. */
+    readonly fallbackRate: number;
+  };
   /** Instruction counts under callgrind (`--instructions`): fixed request counts, not durations. */
   readonly instructions: {
     readonly bodyBytes: number;
@@ -160,6 +171,14 @@ export const QUICK_PLAN: BenchPlan = {
   http: { bodySizes: [KIB], rounds: 3, durationSeconds: 3, warmupSeconds: 2, connections: 10 },
   soak: { deliveries: 40_000, checkpoints: 8, connections: 10, storeCap: 10_000 },
   profile: { bodyBytes: KIB, durationSeconds: 5, samplingIntervalMicros: 200 },
+  fixedRate: {
+    bodyBytes: KIB,
+    rounds: 2,
+    durationSeconds: 3,
+    connections: 10,
+    loadFraction: 0.5,
+    fallbackRate: 1_000,
+  },
   instructions: { bodyBytes: KIB, warmupRequests: 2_000, requests: 1_000, connections: 4 },
 };
 
@@ -174,5 +193,13 @@ export const FULL_PLAN: BenchPlan = {
   },
   soak: { deliveries: 1_000_000, checkpoints: 20, connections: 10, storeCap: 100_000 },
   profile: { bodyBytes: KIB, durationSeconds: 10, samplingIntervalMicros: 200 },
+  fixedRate: {
+    bodyBytes: KIB,
+    rounds: 4,
+    durationSeconds: 5,
+    connections: 10,
+    loadFraction: 0.5,
+    fallbackRate: 1_000,
+  },
   instructions: { bodyBytes: KIB, warmupRequests: 5_000, requests: 3_000, connections: 4 },
 };

@@ -40,6 +40,7 @@ import type {
   BenchReport,
   HttpComparison,
   HttpRound,
+  FixedRateRow,
   HttpRow,
   InstructionRow,
   MicroRow,
@@ -60,8 +61,10 @@ import { renderConsole, renderMarkdown } from './lib/report';
 import { pairedRatio, slope, spread } from './lib/stats';
 import { MICRO_CONTENDERS } from './micro/micro-contenders';
 
-type Phase = 'micro' | 'http' | 'soak' | 'profile' | 'instructions';
-const PHASES: readonly Phase[] = ['micro', 'http', 'soak', 'profile', 'instructions'];
+type Phase = 'micro' | 'http' | 'latency' | 'soak' | 'profile' | 'instructions';
+const PHASES: readonly Phase[] = ['micro', 'http', 'latency', 'soak', 'profile', 'instructions'];
+/** What runs without --only: the fixed-rate phase would take a quick run past two minutes. */
+const DEFAULT_PHASES = { quick: 'micro,http,soak', full: 'micro,http,latency,soak' } as const;
 
 interface RunOptions {
   readonly quick: boolean;
@@ -115,7 +118,10 @@ function parseOptions(argv: readonly string[]): RunOptions {
       'Benchmarks of nestjs-visiwise-webhook: ratios against baselines (docs/BENCHMARKS.md).',
     )
     .option('--quick', 'the short run: under two minutes on 2 cores', false)
-    .option('--only <phases>', `phases to run, of ${PHASES.join(',')}`, 'micro,http,soak')
+    .option(
+      '--only <phases>',
+      `phases to run, of ${PHASES.join(',')} (default: ${DEFAULT_PHASES.full}; quick: ${DEFAULT_PHASES.quick})`,
+    )
     .option(
       '--profile',
       'also record CPU profiles of the bare route and the module endpoint',
@@ -139,7 +145,7 @@ function parseOptions(argv: readonly string[]): RunOptions {
   program.parse([...argv]);
   const raw = program.opts<{
     quick: boolean;
-    only: string;
+    only?: string;
     profile: boolean;
     instructions: boolean;
     adapters: string;
@@ -148,7 +154,8 @@ function parseOptions(argv: readonly string[]): RunOptions {
     soak?: string;
     out: string;
   }>();
-  const phases = new Set(listOf('--only', raw.only, PHASES));
+  const only = raw.only ?? (raw.quick ? DEFAULT_PHASES.quick : DEFAULT_PHASES.full);
+  const phases = new Set(listOf('--only', only, PHASES));
   if (raw.profile) {
     phases.add('profile');
   }
@@ -281,7 +288,7 @@ async function load(
   secret: string,
   bodyBytes: number,
   connections: number,
-  run: { durationSeconds: number } | { amount: number },
+  run: { durationSeconds: number; overallRate?: number } | { amount: number },
   signing: SigningMode,
   hooks: LoadHooks = {},
 ): Promise<LoadResult> {
@@ -726,6 +733,112 @@ async function runProfilePhase(
 }
 
 // ---------------------------------------------------------------------------------------------
+// Latency at a fixed rate below saturation
+
+async function runFixedRatePhase(
+  plan: BenchPlan['fixedRate'],
+  adapters: readonly AdapterName[],
+  secret: string,
+  httpRows: readonly HttpRow[] | undefined,
+): Promise<FixedRateRow[]> {
+  const scenarios = HTTP_SCENARIOS.filter(
+    (scenario) => scenario.name === BASELINE_SCENARIO || scenario.name === SUBJECT_SCENARIO,
+  );
+  const rows: FixedRateRow[] = [];
+  const client = await startClient();
+  try {
+    for (const adapter of adapters) {
+      const capacity = httpRows?.find(
+        (row) =>
+          row.adapter === adapter &&
+          row.scenario === BASELINE_SCENARIO &&
+          row.bodyBytes === plan.bodyBytes,
+      )?.requestsPerSecond.median;
+      const rate = Math.max(
+        1,
+        Math.round(capacity === undefined ? plan.fallbackRate : capacity * plan.loadFraction),
+      );
+      const servers: RunningServer[] = [];
+      try {
+        for (const scenario of scenarios) {
+          const server = await startServer(scenario, adapter, secret);
+          servers.push(server);
+          await load(
+            client,
+            server,
+            secret,
+            plan.bodyBytes,
+            plan.connections,
+            { durationSeconds: 2 },
+            'on-the-fly',
+          );
+        }
+        const rounds = new Map<RunningServer, HttpRound[]>(servers.map((server) => [server, []]));
+        for (let round = 1; round <= plan.rounds; round++) {
+          for (const server of servers) {
+            let measurement: ServerMeasurement | undefined;
+            const result = await load(
+              client,
+              server,
+              secret,
+              plan.bodyBytes,
+              plan.connections,
+              { durationSeconds: plan.durationSeconds, overallRate: rate },
+              'pool',
+              {
+                before: async () => {
+                  await server.child.request({ type: 'measure-start' }, 'measure-started');
+                },
+                after: async (loaded) => {
+                  ({ measurement } = await server.child.request(stopAfter(loaded), 'measured'));
+                },
+              },
+            );
+            if (!measurement) {
+              throw new Error('no server measurement');
+            }
+            const cpu = measurement.cpuUserMicros + measurement.cpuSystemMicros;
+            rounds.get(server)?.push({
+              round,
+              load: result,
+              server: measurement,
+              cpuMicrosPerDelivery: cpu / measurement.handled,
+            });
+            log(
+              `[latency] ${adapter}/${server.scenario.name} at ${String(rate)} req/s, round ` +
+                `${String(round)}/${String(plan.rounds)}: p50 ${result.latencyMillis.p50.toFixed(2)} ms, ` +
+                `p99 ${result.latencyMillis.p99.toFixed(2)} ms`,
+            );
+          }
+        }
+        for (const server of servers) {
+          const measured = rounds.get(server) ?? [];
+          rows.push({
+            adapter,
+            scenario: server.scenario.name,
+            bodyBytes: plan.bodyBytes,
+            offeredRate: rate,
+            achievedRate: spread(measured.map((entry) => entry.load.requestsPerSecond)),
+            p50Millis: spread(measured.map((entry) => entry.load.latencyMillis.p50)),
+            p99Millis: spread(measured.map((entry) => entry.load.latencyMillis.p99)),
+            cpuMicrosPerDelivery: spread(measured.map((entry) => entry.cpuMicrosPerDelivery)),
+            problems: loadProblems(
+              measured.map((entry) => ({ load: entry.load, handled: entry.server.handled })),
+              plan.connections,
+            ),
+          });
+        }
+      } finally {
+        await Promise.all(servers.map(stopServer));
+      }
+    }
+  } finally {
+    await client.stop({ type: 'shutdown' });
+  }
+  return rows;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Instructions per request (callgrind)
 
 async function runInstructionsPhase(
@@ -821,6 +934,9 @@ async function main(): Promise<void> {
   const http = phases.has('http')
     ? await runHttpPhase(plan.http, adapters, secret, options.quick)
     : undefined;
+  const fixedRate = phases.has('latency')
+    ? await runFixedRatePhase(plan.fixedRate, adapters, secret, http?.rows)
+    : undefined;
   const soak = phases.has('soak') ? await runSoakPhase(plan.soak, secret) : undefined;
   const profiles = phases.has('profile')
     ? await runProfilePhase(plan.profile, adapters, secret, options.out)
@@ -841,6 +957,7 @@ async function main(): Promise<void> {
     ...(soak ? { soak } : {}),
     ...(profiles ? { profiles } : {}),
     ...(instructions ? { instructions } : {}),
+    ...(fixedRate ? { fixedRate } : {}),
     targets: evaluateTargets(micro, http?.rows, http?.comparisons, soak),
   };
   mkdirSync(options.out, { recursive: true });

@@ -98,6 +98,8 @@ export interface LoadPlan {
   readonly durationSeconds?: number;
   /** ...or send exactly this many requests. */
   readonly amount?: number;
+  /** Requests per second across all connections (open pacing); unset: as fast as answered. */
+  readonly overallRate?: number;
   readonly signing: SigningMode;
   /** Signed requests to precompute for `pool` signing. */
   readonly poolSize: number;

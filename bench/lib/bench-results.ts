@@ -103,6 +103,20 @@ export interface TargetResult {
   readonly status: TargetStatus;
 }
 
+/** Latency of one server at a fixed request rate below saturation (medians over rounds). */
+export interface FixedRateRow {
+  readonly adapter: AdapterName;
+  readonly scenario: string;
+  readonly bodyBytes: number;
+  /** Requests per second offered (half the bare route's measured capacity on that adapter). */
+  readonly offeredRate: number;
+  readonly achievedRate: Spread;
+  readonly p50Millis: Spread;
+  readonly p99Millis: Spread;
+  readonly cpuMicrosPerDelivery: Spread;
+  readonly problems: readonly string[];
+}
+
 /** Instructions per request of one server under callgrind (see bench/lib/callgrind.ts). */
 export interface InstructionRow {
   readonly adapter: AdapterName;
@@ -127,5 +141,6 @@ export interface BenchReport {
   readonly soak?: SoakResult;
   readonly profiles?: readonly ProfileSummary[];
   readonly instructions?: readonly InstructionRow[];
+  readonly fixedRate?: readonly FixedRateRow[];
   readonly targets: readonly TargetResult[];
 }

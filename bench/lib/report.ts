@@ -1,5 +1,5 @@
 import { BASELINE_SCENARIO } from '../bench.scenarios';
-import type { BenchReport, HttpRow, InstructionRow, MicroRow } from './bench-results';
+import type { BenchReport, FixedRateRow, HttpRow, InstructionRow, MicroRow } from './bench-results';
 import type { ProfileEntry, ProfileSummary } from './profile-summary';
 import type { Spread } from './stats';
 
@@ -243,6 +243,53 @@ function profileSection(profiles: readonly ProfileSummary[]): string {
   ].join('\n');
 }
 
+function fixedRateSection(rows: readonly FixedRateRow[]): string {
+  const baseline = (row: FixedRateRow): FixedRateRow | undefined =>
+    rows.find(
+      (candidate) =>
+        candidate.adapter === row.adapter &&
+        candidate.bodyBytes === row.bodyBytes &&
+        candidate.scenario === BASELINE_SCENARIO,
+    );
+  return [
+    "Open-loop load at a fixed rate, half the bare route's measured capacity on each adapter " +
+      '(10 connections, interleaved rounds; medians with min-max): the latency a server sees below ' +
+      'saturation, where p99 no longer just mirrors throughput. "p99 x bare" is this row\'s p99 over ' +
+      "the bare route's at the same rate.",
+    '',
+    table(
+      [
+        'Adapter',
+        'Body',
+        'Scenario',
+        'Offered req/s',
+        'Achieved req/s',
+        'p50 ms',
+        'p99 ms',
+        'p99 x bare',
+        'CPU µs/delivery',
+        'Problems',
+      ],
+      rows.map((row) => {
+        const bare = baseline(row);
+        return [
+          row.adapter,
+          size(row.bodyBytes),
+          row.scenario,
+          integer(row.offeredRate),
+          integer(row.achievedRate.median),
+          decimal(row.p50Millis.median),
+          range(row.p99Millis, (value) => decimal(value)),
+          bare ? `${decimal(row.p99Millis.median / bare.p99Millis.median)}x` : 'n/a',
+          integer(row.cpuMicrosPerDelivery.median),
+          row.problems.join('; '),
+        ];
+      }),
+      ['left', 'right', 'left', 'right', 'right', 'right', 'right', 'right', 'right', 'left'],
+    ),
+  ].join('\n');
+}
+
 function instructionsSection(rows: readonly InstructionRow[]): string {
   const baseline = (adapter: string): InstructionRow | undefined =>
     rows.find((row) => row.adapter === adapter && row.scenario === BASELINE_SCENARIO);
@@ -281,6 +328,9 @@ export function renderMarkdown(report: BenchReport): string {
   if (report.http) {
     sections.push('', '## End-to-end HTTP', '', httpSection(report));
   }
+  if (report.fixedRate && report.fixedRate.length > 0) {
+    sections.push('', '## Latency at a fixed rate', '', fixedRateSection(report.fixedRate));
+  }
   if (report.soak) {
     sections.push('', '## Soak', '', soakSection(report));
   }
@@ -301,6 +351,9 @@ export function renderConsole(report: BenchReport): string {
   }
   if (report.http) {
     sections.push('End-to-end HTTP', httpSection(report));
+  }
+  if (report.fixedRate && report.fixedRate.length > 0) {
+    sections.push('Latency at a fixed rate', fixedRateSection(report.fixedRate));
   }
   if (report.soak) {
     sections.push('Soak', soakSection(report));

@@ -98,6 +98,7 @@ function run(): Promise<LoadResult> {
         ...(plan.amount === undefined
           ? { duration: plan.durationSeconds }
           : { amount: plan.amount }),
+        ...(plan.overallRate === undefined ? {} : { overallRate: plan.overallRate }),
         requests: [
           {
             method: 'POST',

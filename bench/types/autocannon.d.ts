@@ -21,6 +21,8 @@ declare module 'autocannon' {
       duration?: number;
       /** Total requests; overrides `duration`. */
       amount?: number;
+      /** Requests per second across all connections. */
+      overallRate?: number;
       /** Seconds. */
       timeout?: number;
       requests?: Request[];
