@@ -25,8 +25,8 @@ import {
  * Lets a request through only if it is an authentic, fresh Visiwise delivery: JSON content type,
  * valid svix-* headers, timestamp within tolerance, and a signature over the raw bytes made with
  * a configured secret; optionally an allowed source address and a body size limit. Runs before
- * the module reads the event from the body; refusals are {@link VisiwiseWebhookException}s (403 / 415 / 413 /
- * 401, or 500 when the app does not keep raw bodies).
+ * the module reads the event from the body; refusals are {@link VisiwiseWebhookException}s (403 /
+ * 415 / 413 / 401, or 500 when the app does not keep raw bodies).
  *
  * The module's own endpoint uses it; it can also protect an application's own route
  * (`@UseGuards(VisiwiseSignatureGuard)`) in a module that imports `VisiwiseWebhookModule`.
