@@ -79,6 +79,10 @@ const SERVER_ENTRY = join(__dirname, 'apps', 'bench-server.js');
 const CLIENT_ENTRY = join(__dirname, 'load', 'load-client.js');
 const MICRO_ENTRY = join(__dirname, 'micro', 'verify-micro.js');
 const ENDPOINT_PATH = 'webhooks/visiwise';
+/** The bare route and the module with its defaults: what profiles, latency and instructions compare. */
+const BASELINE_AND_SUBJECT = HTTP_SCENARIOS.filter(
+  (scenario) => scenario.name === BASELINE_SCENARIO || scenario.name === SUBJECT_SCENARIO,
+);
 
 type ServerChild = BenchChild<ServerCommand, ServerReply>;
 type ClientChild = BenchChild<ClientCommand, ClientReply>;
@@ -323,6 +327,26 @@ function stopAfter(result: LoadResult): ServerCommand {
   return { type: 'measure-stop', expectHandled: result.ok2xx, drainTimeoutMillis: 10_000 };
 }
 
+/** Medians and spreads of a series of measured rounds of one server, and what makes them suspect. */
+function summariseRounds(
+  measured: readonly HttpRound[],
+  connections: number,
+): Pick<
+  HttpRow,
+  'requestsPerSecond' | 'p50Millis' | 'p99Millis' | 'cpuMicrosPerDelivery' | 'problems'
+> {
+  return {
+    requestsPerSecond: spread(measured.map((entry) => entry.load.requestsPerSecond)),
+    p50Millis: spread(measured.map((entry) => entry.load.latencyMillis.p50)),
+    p99Millis: spread(measured.map((entry) => entry.load.latencyMillis.p99)),
+    cpuMicrosPerDelivery: spread(measured.map((entry) => entry.cpuMicrosPerDelivery)),
+    problems: loadProblems(
+      measured.map((entry) => ({ load: entry.load, handled: entry.server.handled })),
+      connections,
+    ),
+  };
+}
+
 function loadProblems(
   runs: readonly { readonly load: LoadResult; readonly handled: number }[],
   inFlight: number,
@@ -366,7 +390,7 @@ async function measureRound(
   server: RunningServer,
   secret: string,
   bodyBytes: number,
-  plan: Pick<BenchPlan['http'], 'connections' | 'durationSeconds'>,
+  plan: Pick<BenchPlan['http'], 'connections' | 'durationSeconds'> & { overallRate?: number },
   round: number,
 ): Promise<HttpRound> {
   let measurement: ServerMeasurement | undefined;
@@ -376,7 +400,10 @@ async function measureRound(
     secret,
     bodyBytes,
     plan.connections,
-    { durationSeconds: plan.durationSeconds },
+    {
+      durationSeconds: plan.durationSeconds,
+      ...(plan.overallRate === undefined ? {} : { overallRate: plan.overallRate }),
+    },
     'pool',
     {
       // The pool is signed by now: only the run itself is inside the server's window.
@@ -468,15 +495,8 @@ async function runHttpPhase(
           adapter: server.adapter,
           scenario: server.scenario.name,
           bodyBytes,
-          requestsPerSecond: spread(measured.map((entry) => entry.load.requestsPerSecond)),
-          p50Millis: spread(measured.map((entry) => entry.load.latencyMillis.p50)),
-          p99Millis: spread(measured.map((entry) => entry.load.latencyMillis.p99)),
-          cpuMicrosPerDelivery: spread(measured.map((entry) => entry.cpuMicrosPerDelivery)),
+          ...summariseRounds(measured, plan.connections),
           peakRssBytes: Math.max(...measured.map((entry) => entry.server.maxRssBytes)),
-          problems: loadProblems(
-            measured.map((entry) => ({ load: entry.load, handled: entry.server.handled })),
-            plan.connections,
-          ),
           rounds: measured,
         });
       }
@@ -672,9 +692,7 @@ async function runProfilePhase(
   const directory = join(out, 'profiles');
   mkdirSync(directory, { recursive: true });
   const summaries: ProfileSummary[] = [];
-  const scenarios = HTTP_SCENARIOS.filter(
-    (scenario) => scenario.name === BASELINE_SCENARIO || scenario.name === SUBJECT_SCENARIO,
-  );
+  const scenarios = BASELINE_AND_SUBJECT;
   for (const adapter of adapters) {
     for (const scenario of scenarios) {
       const server = await startServer(scenario, adapter, secret);
@@ -741,9 +759,7 @@ async function runFixedRatePhase(
   secret: string,
   httpRows: readonly HttpRow[] | undefined,
 ): Promise<FixedRateRow[]> {
-  const scenarios = HTTP_SCENARIOS.filter(
-    (scenario) => scenario.name === BASELINE_SCENARIO || scenario.name === SUBJECT_SCENARIO,
-  );
+  const scenarios = BASELINE_AND_SUBJECT;
   const rows: FixedRateRow[] = [];
   const client = await startClient();
   try {
@@ -776,34 +792,16 @@ async function runFixedRatePhase(
         const rounds = new Map<RunningServer, HttpRound[]>(servers.map((server) => [server, []]));
         for (let round = 1; round <= plan.rounds; round++) {
           for (const server of servers) {
-            let measurement: ServerMeasurement | undefined;
-            const result = await load(
+            const measured = await measureRound(
               client,
               server,
               secret,
               plan.bodyBytes,
-              plan.connections,
-              { durationSeconds: plan.durationSeconds, overallRate: rate },
-              'pool',
-              {
-                before: async () => {
-                  await server.child.request({ type: 'measure-start' }, 'measure-started');
-                },
-                after: async (loaded) => {
-                  ({ measurement } = await server.child.request(stopAfter(loaded), 'measured'));
-                },
-              },
-            );
-            if (!measurement) {
-              throw new Error('no server measurement');
-            }
-            const cpu = measurement.cpuUserMicros + measurement.cpuSystemMicros;
-            rounds.get(server)?.push({
+              { ...plan, overallRate: rate },
               round,
-              load: result,
-              server: measurement,
-              cpuMicrosPerDelivery: cpu / measurement.handled,
-            });
+            );
+            rounds.get(server)?.push(measured);
+            const result = measured.load;
             log(
               `[latency] ${adapter}/${server.scenario.name} at ${String(rate)} req/s, round ` +
                 `${String(round)}/${String(plan.rounds)}: p50 ${result.latencyMillis.p50.toFixed(2)} ms, ` +
@@ -818,14 +816,7 @@ async function runFixedRatePhase(
             scenario: server.scenario.name,
             bodyBytes: plan.bodyBytes,
             offeredRate: rate,
-            achievedRate: spread(measured.map((entry) => entry.load.requestsPerSecond)),
-            p50Millis: spread(measured.map((entry) => entry.load.latencyMillis.p50)),
-            p99Millis: spread(measured.map((entry) => entry.load.latencyMillis.p99)),
-            cpuMicrosPerDelivery: spread(measured.map((entry) => entry.cpuMicrosPerDelivery)),
-            problems: loadProblems(
-              measured.map((entry) => ({ load: entry.load, handled: entry.server.handled })),
-              plan.connections,
-            ),
+            ...summariseRounds(measured, plan.connections),
           });
         }
       } finally {
@@ -855,9 +846,7 @@ async function runInstructionsPhase(
   rmSync(directory, { recursive: true, force: true });
   mkdirSync(directory, { recursive: true });
   const rows: InstructionRow[] = [];
-  const scenarios = HTTP_SCENARIOS.filter(
-    (scenario) => scenario.name === BASELINE_SCENARIO || scenario.name === SUBJECT_SCENARIO,
-  );
+  const scenarios = BASELINE_AND_SUBJECT;
   for (const adapter of adapters) {
     for (const scenario of scenarios) {
       const outFile = join(directory, `${adapter}-${scenario.name}.out`);

@@ -110,7 +110,8 @@ export interface FixedRateRow {
   readonly bodyBytes: number;
   /** Requests per second offered (half the bare route's measured capacity on that adapter). */
   readonly offeredRate: number;
-  readonly achievedRate: Spread;
+  /** Achieved. */
+  readonly requestsPerSecond: Spread;
   readonly p50Millis: Spread;
   readonly p99Millis: Spread;
   readonly cpuMicrosPerDelivery: Spread;

@@ -277,7 +277,7 @@ function fixedRateSection(rows: readonly FixedRateRow[]): string {
           size(row.bodyBytes),
           row.scenario,
           integer(row.offeredRate),
-          integer(row.achievedRate.median),
+          integer(row.requestsPerSecond.median),
           decimal(row.p50Millis.median),
           range(row.p99Millis, (value) => decimal(value)),
           bare ? `${decimal(row.p99Millis.median / bare.p99Millis.median)}x` : 'n/a',
