@@ -292,24 +292,16 @@ function pickHeader(
   joinWith?: string,
 ): string | undefined {
   for (const name of names) {
-    const value = headerValue(bag.get(name), joinWith);
-    if (value !== undefined) {
-      return value;
+    const value = bag.get(name);
+    if (typeof value === 'string') {
+      return value.trim();
     }
-  }
-  return undefined;
-}
-
-/** A header's trimmed value; undefined when absent or not a string (list). */
-function headerValue(value: unknown, joinWith?: string): string | undefined {
-  if (typeof value === 'string') {
-    return value.trim();
-  }
-  if (Array.isArray(value) && value.every((v): v is string => typeof v === 'string')) {
-    if (value.length === 1) {
-      return (value[0] ?? '').trim();
+    if (Array.isArray(value) && value.every((v): v is string => typeof v === 'string')) {
+      if (value.length === 1) {
+        return (value[0] ?? '').trim();
+      }
+      return joinWith === undefined ? '' : value.join(joinWith).trim();
     }
-    return joinWith === undefined ? '' : value.join(joinWith).trim();
   }
   return undefined;
 }
