@@ -1,9 +1,6 @@
 /** What {@link inspectJsonValue} found in a parsed JSON value. */
 export type JsonValueInspection = 'too_deep' | 'prototype_keys' | 'clean';
 
-const hasOwn = (object: object, key: string): boolean =>
-  Object.prototype.hasOwnProperty.call(object, key);
-
 /**
  * One walk over a parsed JSON value that finds the two things the receiver refuses or removes:
  * nesting of objects/arrays deeper than `maxDepth` (a top-level object or array is depth 1), and
@@ -26,16 +23,28 @@ export function inspectJsonValue(value: unknown, maxDepth: number): JsonValueIns
   let prototypeKeys = false;
   const nodes: object[] = [value];
   const depths: number[] = [1];
+  // Parallel stacks and `for...in` rather than Object.values: no array per object, and the key is
+  // at hand for the prototype-key test (on JSON.parse output every enumerable key is an own one).
   for (let node = nodes.pop(); node !== undefined; node = nodes.pop()) {
     const childDepth = (depths.pop() ?? 0) + 1;
-    let children: unknown[];
     if (Array.isArray(node)) {
-      children = node;
-    } else {
-      prototypeKeys ||= hasOwn(node, '__proto__') || hasOwn(node, 'constructor');
-      children = Object.values(node);
+      for (const child of node as unknown[]) {
+        if (typeof child === 'object' && child !== null) {
+          if (childDepth > maxDepth) {
+            return 'too_deep';
+          }
+          nodes.push(child);
+          depths.push(childDepth);
+        }
+      }
+      continue;
     }
-    for (const child of children) {
+    const record = node as Record<string, unknown>;
+    for (const key in record) {
+      if (key === '__proto__' || key === 'constructor') {
+        prototypeKeys = true;
+      }
+      const child = record[key];
       if (typeof child === 'object' && child !== null) {
         if (childDepth > maxDepth) {
           return 'too_deep';
