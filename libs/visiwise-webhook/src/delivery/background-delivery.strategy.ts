@@ -20,25 +20,44 @@ export class BackgroundDeliveryStrategy extends InProcessDeliveryStrategy {
     if (claim === 'duplicate') {
       return 'duplicate';
     }
-    void this.inFlight.track(this.handleLater(event, claim));
+    this.inFlight.enter();
+    void this.handleLater(event, claim);
     return 'received';
   }
 
+  // Never rejects: the delivery was acknowledged, so a failure here can only be logged and announced.
   private async handleLater(event: AnyVisiwiseEvent, claim: VisiwiseDeliveryClaim): Promise<void> {
-    // Let the 200 go out before any handler code runs.
-    await nextTurn();
-    const outcome = await runClaimed(event, claim, this.deps);
-    if (outcome.kind !== 'failed') {
-      return;
+    try {
+      // Let the 200 go out before any handler code runs.
+      await nextTurn();
+      const outcome = await runClaimed(event, claim, this.deps);
+      if (outcome.kind !== 'failed') {
+        return;
+      }
+      logHandlerErrors(
+        this.logger,
+        event.id,
+        event.type,
+        outcome.errors,
+        outcome.handlerCount,
+        backgroundFailedLogMessage(event.id, event.type),
+      );
+      await this.deps.publisher.publishFailure({
+        event,
+        errors: outcome.errors,
+        mode: 'background',
+      });
+    } catch (error) {
+      logHandlerErrors(
+        this.logger,
+        event.id,
+        event.type,
+        [error],
+        0,
+        backgroundFailedLogMessage(event.id, event.type),
+      );
+    } finally {
+      this.inFlight.leave();
     }
-    logHandlerErrors(
-      this.logger,
-      event.id,
-      event.type,
-      outcome.errors,
-      outcome.handlerCount,
-      backgroundFailedLogMessage(event.id, event.type),
-    );
-    await this.deps.publisher.publishFailure({ event, errors: outcome.errors, mode: 'background' });
   }
 }

@@ -12,20 +12,21 @@ import { InProcessDeliveryStrategy } from './in-process-delivery.strategy';
  * lost, at the price of handlers running inside Svix's 15 s timeout.
  */
 export class InlineDeliveryStrategy extends InProcessDeliveryStrategy {
-  deliver(event: AnyVisiwiseEvent): Promise<VisiwiseAckStatus> {
-    return this.inFlight.track(this.handle(event));
-  }
-
-  private async handle(event: AnyVisiwiseEvent): Promise<VisiwiseAckStatus> {
-    const claim = await this.claimOrRefuse(event);
-    if (claim === 'duplicate') {
-      return 'duplicate';
+  async deliver(event: AnyVisiwiseEvent): Promise<VisiwiseAckStatus> {
+    this.inFlight.enter();
+    try {
+      const claim = await this.claimOrRefuse(event);
+      if (claim === 'duplicate') {
+        return 'duplicate';
+      }
+      const outcome = await runClaimed(event, claim, this.deps);
+      if (outcome.kind === 'failed') {
+        logHandlerErrors(this.logger, event.id, event.type, outcome.errors, outcome.handlerCount);
+        throw new VisiwiseWebhookException('handler_failed', handlerFailedResponseMessage());
+      }
+      return 'received';
+    } finally {
+      this.inFlight.leave();
     }
-    const outcome = await runClaimed(event, claim, this.deps);
-    if (outcome.kind === 'failed') {
-      logHandlerErrors(this.logger, event.id, event.type, outcome.errors, outcome.handlerCount);
-      throw new VisiwiseWebhookException('handler_failed', handlerFailedResponseMessage());
-    }
-    return 'received';
   }
 }
