@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type {
   VisiwiseClaimResult,
@@ -29,6 +28,9 @@ export interface MemoryIdempotencyStoreOptions {
  */
 export class MemoryIdempotencyStore implements VisiwiseIdempotencyStore {
   private readonly entries: LRUCache<string, Entry>;
+  // Claim tokens only need to differ within this store (it is never shared between processes):
+  // a counter does that without drawing random bytes per delivery.
+  private claims = 0;
 
   constructor(options: MemoryIdempotencyStoreOptions = {}) {
     this.entries = new LRUCache<string, Entry>({ max: options.maxEntries ?? 100_000 });
@@ -48,7 +50,7 @@ export class MemoryIdempotencyStore implements VisiwiseIdempotencyStore {
     if (existing?.state === 'in_progress') {
       return Promise.resolve({ status: 'in_progress' });
     }
-    const token = randomUUID();
+    const token = String(++this.claims);
     this.entries.set(id, { state: 'in_progress', token }, { ttl: leaseMs });
     return Promise.resolve({ status: 'claimed', id, token });
   }
