@@ -1,4 +1,4 @@
-import { SUBJECT_SCENARIO } from './bench.scenarios';
+import { REFERENCE_SCENARIO, SUBJECT_SCENARIO } from './bench.scenarios';
 import type { AdapterName } from './lib/bench-protocol';
 import type {
   HttpComparison,
@@ -66,13 +66,21 @@ function httpTargets(
   rows: readonly HttpRow[] | undefined,
   comparisons: readonly HttpComparison[] | undefined,
 ): TargetResult[] {
-  const comparison = (adapter: AdapterName): HttpComparison | undefined =>
+  const comparisonOf = (adapter: AdapterName, subject: string): HttpComparison | undefined =>
     comparisons?.find(
       (entry) =>
         entry.adapter === adapter &&
         entry.bodyBytes === TARGET_BODY_BYTES &&
-        entry.subject === SUBJECT_SCENARIO,
+        entry.subject === subject,
     );
+  const comparison = (adapter: AdapterName): HttpComparison | undefined =>
+    comparisonOf(adapter, SUBJECT_SCENARIO);
+  // What a minimal verifying guard alone keeps of the bare route, in the same run: the ceiling of
+  // any receiver that checks the signature in a Nest guard.
+  const reference = (adapter: AdapterName): string => {
+    const found = comparisonOf(adapter, REFERENCE_SCENARIO);
+    return found ? `; minimal verifying guard alone ${fixed(found.throughputRatio)}x` : '';
+  };
   const results: TargetResult[] = [];
   for (const [adapter, minimum] of [
     ['express', 0.9],
@@ -83,7 +91,7 @@ function httpTargets(
       target: `${SUBJECT_SCENARIO} vs bare route, req/s, ${adapter}`,
       threshold: `>= ${minimum}x`,
       measured: found
-        ? `${fixed(found.throughputRatio)}x (rounds ${fixed(found.pairedThroughputRatio.min)}-${fixed(found.pairedThroughputRatio.max)}; by CPU ${fixed(found.cpuRatio)}x)`
+        ? `${fixed(found.throughputRatio)}x (rounds ${fixed(found.pairedThroughputRatio.min)}-${fixed(found.pairedThroughputRatio.max)}; by CPU ${fixed(found.cpuRatio)}x${reference(adapter)})`
         : 'n/a',
       status: status(found?.throughputRatio, (value) => value >= minimum),
     });

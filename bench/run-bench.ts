@@ -16,6 +16,7 @@ import {
   QUICK_PLAN,
   REDIS_KEY_PREFIX,
   SOAK_ADAPTER,
+  REFERENCE_SCENARIO,
   SUBJECT_SCENARIO,
   soakScenario,
 } from './bench.scenarios';
@@ -50,6 +51,7 @@ import type {
 import { cleanUpRedis, missingService } from './lib/bench-services';
 import {
   callgrindAvailable,
+  InstructionCount,
   callgrindWrapper,
   dumpInstructions,
   zeroCounters,
@@ -79,9 +81,16 @@ const SERVER_ENTRY = join(__dirname, 'apps', 'bench-server.js');
 const CLIENT_ENTRY = join(__dirname, 'load', 'load-client.js');
 const MICRO_ENTRY = join(__dirname, 'micro', 'verify-micro.js');
 const ENDPOINT_PATH = 'webhooks/visiwise';
-/** The bare route and the module with its defaults: what profiles, latency and instructions compare. */
+/** The bare route and the module with its defaults: what profiles and latency compare. */
 const BASELINE_AND_SUBJECT = HTTP_SCENARIOS.filter(
   (scenario) => scenario.name === BASELINE_SCENARIO || scenario.name === SUBJECT_SCENARIO,
+);
+/** The same with the minimal verifying guard between them: what instruction counts compare. */
+const BASELINE_REFERENCE_AND_SUBJECT = HTTP_SCENARIOS.filter(
+  (scenario) =>
+    scenario.name === BASELINE_SCENARIO ||
+    scenario.name === REFERENCE_SCENARIO ||
+    scenario.name === SUBJECT_SCENARIO,
 );
 
 type ServerChild = BenchChild<ServerCommand, ServerReply>;
@@ -846,7 +855,7 @@ async function runInstructionsPhase(
   rmSync(directory, { recursive: true, force: true });
   mkdirSync(directory, { recursive: true });
   const rows: InstructionRow[] = [];
-  const scenarios = BASELINE_AND_SUBJECT;
+  const scenarios = BASELINE_REFERENCE_AND_SUBJECT;
   for (const adapter of adapters) {
     for (const scenario of scenarios) {
       const outFile = join(directory, `${adapter}-${scenario.name}.out`);
@@ -868,7 +877,7 @@ async function runInstructionsPhase(
           { amount: warmupRequests },
           'pool',
         );
-        let instructions = 0;
+        let instructions: InstructionCount = { total: 0, compiler: 0 };
         let handled = 0;
         await load(client, server, secret, bodyBytes, connections, { amount: requests }, 'pool', {
           before: async () => {
@@ -886,11 +895,14 @@ async function runInstructionsPhase(
           adapter,
           scenario: scenario.name,
           requests: handled,
-          instructionsPerRequest: instructions / handled,
+          instructionsPerRequest: instructions.total / handled,
+          compilerInstructionsPerRequest: instructions.compiler / handled,
         });
         log(
           `[instructions] ${adapter}/${scenario.name}: ` +
-            `${Math.round(instructions / handled).toLocaleString('en-US')} per request (${String(handled)} requests)`,
+            `${Math.round(instructions.total / handled).toLocaleString('en-US')} per request, ` +
+            `${Math.round(instructions.compiler / handled).toLocaleString('en-US')} of them in V8's compilers ` +
+            `(${String(handled)} requests)`,
         );
       } finally {
         await stopServer(server);

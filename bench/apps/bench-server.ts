@@ -20,6 +20,7 @@ import type {
 } from '../lib/bench-protocol';
 import { createBareBenchModule } from './bare-bench.module';
 import { deliveryCounter } from './delivery-counter';
+import { createMinimalVerifyingGuard } from './minimal-verifying.guard';
 import { createWebhookBenchModule } from './webhook-bench.module';
 
 const DRAIN_POLL_MILLIS = 5;
@@ -48,9 +49,12 @@ async function createApp(
   adapter: AdapterName,
 ): Promise<INestApplication> {
   const module =
-    config.app === 'bare'
-      ? createBareBenchModule(config.path)
-      : createWebhookBenchModule(config.secret, config.path, config.moduleOptions);
+    config.app === 'module'
+      ? createWebhookBenchModule(config.secret, config.path, config.moduleOptions)
+      : createBareBenchModule(
+          config.path,
+          config.app === 'guard' ? [createMinimalVerifyingGuard(config.secret)] : [],
+        );
   const options = { rawBody: true, logger: ['error', 'warn'] as ('error' | 'warn')[] };
   return adapter === 'fastify'
     ? NestFactory.create(module, new FastifyAdapter(), options)

@@ -8,8 +8,11 @@ import type { VisiwiseWebhookModuleOptions } from 'nestjs-visiwise-webhook';
 
 export type AdapterName = 'express' | 'fastify';
 
-/** `bare`: a Nest POST route with `rawBody: true` and nothing else. `module`: the module's endpoint. */
-export type BenchAppKind = 'bare' | 'module';
+/**
+ * `bare`: a Nest POST route with `rawBody: true` and nothing else. `guard`: that route behind a
+ * minimal Svix-verifying guard (a reference point). `module`: the module's endpoint.
+ */
+export type BenchAppKind = 'bare' | 'guard' | 'module';
 
 /**
  * Options of a module scenario: everything of `VisiwiseWebhookModule.forRoot()` but the secret,
