@@ -124,6 +124,8 @@ export interface InstructionRow {
   readonly scenario: string;
   readonly requests: number;
   readonly instructionsPerRequest: number;
+  /** Of those, in V8's compilers (see `InstructionCount.compiler`). */
+  readonly compilerInstructionsPerRequest: number;
 }
 
 export interface BenchReport {

@@ -34,18 +34,33 @@ export function zeroCounters(pid: number): void {
   control('-z', pid);
 }
 
+/** What a dump holds: all instructions, and those of V8's compilers among them. */
+export interface InstructionCount {
+  readonly total: number;
+  /**
+   * Instructions in functions of V8's compilers (TurboFan, Maglev, Sparkplug, the bytecode
+   * generator), mostly on their background threads. A server still being optimised after the
+   * warm-up spends them on code it will reuse: in a long run they fade, so the rest is the
+   * steadier per-request cost.
+   */
+  readonly compiler: number;
+}
+
 /**
  * Dumps the counters since the last zeroing and returns the instructions they hold (every thread:
  * the main thread, V8's compiler and garbage-collector threads, libuv's pool).
  */
-export function dumpInstructions(pid: number, outFile: string): number {
+export function dumpInstructions(pid: number, outFile: string): InstructionCount {
   const before = new Set(dumpFiles(outFile));
   control('-d', pid);
   const added = dumpFiles(outFile).filter((file) => !before.has(file));
   if (added.length === 0) {
     throw new Error(`callgrind wrote no dump next to ${outFile}`);
   }
-  return added.reduce((sum, file) => sum + totalInstructions(file), 0);
+  return added.map(countInstructions).reduce((sum, count) => ({
+    total: sum.total + count.total,
+    compiler: sum.compiler + count.compiler,
+  }));
 }
 
 function dumpFiles(outFile: string): string[] {
@@ -59,11 +74,43 @@ function dumpFiles(outFile: string): string[] {
     .map((name) => join(directory, name));
 }
 
-function totalInstructions(file: string): number {
+const COMPILER_FUNCTION =
+  /v8::internal::(?:compiler|maglev|baseline|interpreter)::|v8::internal::(?:Turbofan|Optimized)CompilationJob/;
+
+/**
+ * The total of a dump, and the self cost of the compilers' functions. The format (callgrind's
+ * "Callgrind Format Specification"): `fn=(id) name` opens a function (`fn=(id)` alone names it
+ * again); each cost line after it is that function's own cost, except the line after `calls=`,
+ * which is the inclusive cost of a call and is skipped.
+ */
+function countInstructions(file: string): InstructionCount {
   const text = readFileSync(file, 'utf8');
   const match = /^(?:totals|summary):\s+(\d+)/m.exec(text);
   if (!match?.[1]) {
     throw new Error(`no instruction total in ${file}`);
   }
-  return Number(match[1]);
+  const names = new Map<string, string>();
+  let inCompiler = false;
+  let skipCallCost = false;
+  let compiler = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('fn=')) {
+      const named = /^fn=(\(\d+\))(?: (.*))?$/.exec(line);
+      const id = named?.[1];
+      const name = named?.[2] ?? (id === undefined ? line.slice(3) : names.get(id)) ?? '';
+      if (id !== undefined && named?.[2] !== undefined) {
+        names.set(id, named[2]);
+      }
+      inCompiler = COMPILER_FUNCTION.test(name);
+    } else if (line.startsWith('calls=')) {
+      skipCallCost = true;
+    } else if (/^[0-9+*-]/.test(line)) {
+      if (skipCallCost) {
+        skipCallCost = false;
+      } else if (inCompiler) {
+        compiler += Number(line.split(' ')[1] ?? 0);
+      }
+    }
+  }
+  return { total: Number(match[1]), compiler };
 }

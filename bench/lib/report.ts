@@ -299,21 +299,37 @@ function instructionsSection(rows: readonly InstructionRow[]): string {
       'requests after a warm-up. Unlike time, the count does not depend on what else the cores ' +
       'were doing, so it is the steady figure for comparing two builds; it is not time either (a ' +
       'cache miss counts as one instruction). "x bare" = bare route / this row, the ratio a ' +
-      'CPU-bound server would show if every instruction cost the same.',
+      'CPU-bound server would show if every instruction cost the same. "JIT compiler" is the part ' +
+      "spent in V8's compilers, still optimising after the warm-up; it fades in a long run, so " +
+      'the ratio without it is the steadier one.',
     '',
     table(
-      ['Adapter', 'Scenario', 'Requests', 'Instructions/request', 'x bare'],
+      [
+        'Adapter',
+        'Scenario',
+        'Requests',
+        'Instructions/request',
+        'x bare',
+        'JIT compiler',
+        'Without compiler',
+        'x bare',
+      ],
       rows.map((row) => {
         const bare = baseline(row.adapter);
+        const steady = (entry: InstructionRow): number =>
+          entry.instructionsPerRequest - entry.compilerInstructionsPerRequest;
         return [
           row.adapter,
           row.scenario,
           integer(row.requests),
           integer(row.instructionsPerRequest),
           bare ? `${decimal(bare.instructionsPerRequest / row.instructionsPerRequest)}x` : 'n/a',
+          integer(row.compilerInstructionsPerRequest),
+          integer(steady(row)),
+          bare ? `${decimal(steady(bare) / steady(row))}x` : 'n/a',
         ];
       }),
-      ['left', 'left', 'right', 'right', 'right'],
+      ['left', 'left', 'right', 'right', 'right', 'right', 'right', 'right'],
     ),
   ].join('\n');
 }
