@@ -79,9 +79,10 @@ const COMPILER_FUNCTION =
 
 /**
  * The total of a dump, and the self cost of the compilers' functions. The format (callgrind's
- * "Callgrind Format Specification"): `fn=(id) name` opens a function (`fn=(id)` alone names it
- * again); each cost line after it is that function's own cost, except the line after `calls=`,
- * which is the inclusive cost of a call and is skipped.
+ * "Callgrind Format Specification"): `fn=` opens a function; each cost line after it is that
+ * function's own cost, except the line after `calls=`, which is the inclusive cost of a call and
+ * is skipped. Names are compressed: `(id) name` in an `fn=` or `cfn=` line defines one, `(id)`
+ * alone refers to it.
  */
 function countInstructions(file: string): InstructionCount {
   const text = readFileSync(file, 'utf8');
@@ -94,14 +95,18 @@ function countInstructions(file: string): InstructionCount {
   let skipCallCost = false;
   let compiler = 0;
   for (const line of text.split('\n')) {
-    if (line.startsWith('fn=')) {
-      const named = /^fn=(\(\d+\))(?: (.*))?$/.exec(line);
+    if (line.startsWith('fn=') || line.startsWith('cfn=')) {
+      // `(id) name` defines a compressed name (in either kind of line); `(id)` alone reuses it.
+      const named = /^c?fn=(\(\d+\))(?: (.*))?$/.exec(line);
       const id = named?.[1];
-      const name = named?.[2] ?? (id === undefined ? line.slice(3) : names.get(id)) ?? '';
-      if (id !== undefined && named?.[2] !== undefined) {
-        names.set(id, named[2]);
+      const defined = named?.[2];
+      if (id !== undefined && defined !== undefined) {
+        names.set(id, defined);
       }
-      inCompiler = COMPILER_FUNCTION.test(name);
+      if (line.startsWith('fn=')) {
+        const name = defined ?? (id === undefined ? line.slice(3) : names.get(id)) ?? '';
+        inCompiler = COMPILER_FUNCTION.test(name);
+      }
     } else if (line.startsWith('calls=')) {
       skipCallCost = true;
     } else if (/^[0-9+*-]/.test(line)) {
