@@ -1,6 +1,7 @@
 import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
 import type { VisiwiseEventPublisher } from '../events/visiwise-event.publisher';
 import type {
+  VisiwiseClaimResult,
   VisiwiseDeliveryClaim,
   VisiwiseIdempotencyStore,
 } from './idempotency-store.interface';
@@ -38,23 +39,28 @@ export interface HandleDependencies {
  * (`duplicate`, `in_progress`). Throws {@link IdempotencyStoreError} when the store failed, before
  * anything was handled.
  */
-export async function claimDelivery(
-  id: string,
-  deps: HandleDependencies,
-): Promise<VisiwiseDeliveryClaim | { readonly kind: 'duplicate' | 'in_progress' }> {
+export async function claimDelivery(id: string, deps: HandleDependencies): Promise<ClaimOutcome> {
   let claim;
   try {
     claim = await deps.store.claim(id, deps.leaseMs);
   } catch (error) {
     throw new IdempotencyStoreError('claim', error);
   }
+  return claimOutcome(claim);
+}
+
+/** What a claim result means for the delivery: claimed (go on), or already handled / in progress. */
+export type ClaimOutcome = VisiwiseDeliveryClaim | { readonly kind: 'duplicate' | 'in_progress' };
+
+/** Maps the store's answer to a {@link ClaimOutcome}. */
+export function claimOutcome(claim: VisiwiseClaimResult): ClaimOutcome {
   switch (claim.status) {
     case 'claimed':
       return claim;
     case 'completed':
-      return { kind: 'duplicate' };
+      return DUPLICATE;
     case 'in_progress':
-      return { kind: 'in_progress' };
+      return IN_PROGRESS;
     default: {
       const unreachable: never = claim;
       return unreachable;
@@ -62,10 +68,9 @@ export async function claimDelivery(
   }
 }
 
-/**
- * Runs the handlers of a claimed event, then completes (all succeeded) or releases (one failed) the
- * claim, so that a retry can handle it. Never throws.
- */
+const DUPLICATE = Object.freeze({ kind: 'duplicate' } as const);
+const IN_PROGRESS = Object.freeze({ kind: 'in_progress' } as const);
+
 export async function runClaimed(
   event: AnyVisiwiseEvent,
   claim: VisiwiseDeliveryClaim,

@@ -32,8 +32,19 @@ export class VisiwiseWebhookReceiver {
     private readonly publisher: VisiwiseEventPublisher,
   ) {}
 
-  /** Parses and delivers; throws a {@link VisiwiseWebhookException} for anything but success. */
-  async receive(verified: VerifiedWebhookRequest): Promise<VisiwiseAckStatus> {
+  /**
+   * Parses and delivers; rejects with a {@link VisiwiseWebhookException} for anything but success.
+   * Not `async`: the delivery's own promise is handed back as it is, without wrapping it in another.
+   */
+  receive(verified: VerifiedWebhookRequest): Promise<VisiwiseAckStatus> {
+    try {
+      return this.runtime.deliver(this.toEvent(verified));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private toEvent(verified: VerifiedWebhookRequest): AnyVisiwiseEvent {
     const { delivery, rawBody, parsedBody } = verified;
     const { maxJsonDepth, reparseRawBody } = this.config.http;
     const parsed =
@@ -52,7 +63,7 @@ export class VisiwiseWebhookReceiver {
       receivedAt: new Date(),
     } as AnyVisiwiseEvent;
     this.reportUnusualType(type);
-    return this.runtime.deliver(event);
+    return event;
   }
 
   // Once per type and process: unknown types are normal (forward compatibility), not log floods.
