@@ -56,4 +56,39 @@ describe('VisiwiseEventPublisher.publish', () => {
     expect(outcome).toEqual({ handlerCount: 1, errors: [] });
     expect(seen).toEqual([event]);
   });
+
+  describe('with a single handler', () => {
+    it('waits for its promise and reports its rejection', async () => {
+      const emitter = new EventEmitter2();
+      let finished = false;
+      emitter.on(eventNameFor('shipment.tracked'), (async () => {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        finished = true;
+        throw new Error('rejected');
+      }) as () => void);
+      const outcome = await new VisiwiseEventPublisher(emitter).publish(event);
+      expect(finished).toBe(true);
+      expect(outcome.handlerCount).toBe(1);
+      expect(outcome.errors.map((error) => (error as Error).message)).toEqual(['rejected']);
+    });
+
+    it('reports what it throws', async () => {
+      const emitter = new EventEmitter2();
+      emitter.on(ANY_EVENT_NAME, () => {
+        throw new Error('thrown');
+      });
+      const outcome = await new VisiwiseEventPublisher(emitter).publish(event);
+      expect(outcome.errors.map((error) => (error as Error).message)).toEqual(['thrown']);
+    });
+
+    it('reports nothing when its promise resolves', async () => {
+      const emitter = new EventEmitter2();
+      emitter.on(eventNameFor('shipment.tracked'), (() =>
+        Promise.resolve('ignored')) as () => void);
+      await expect(new VisiwiseEventPublisher(emitter).publish(event)).resolves.toEqual({
+        handlerCount: 1,
+        errors: [],
+      });
+    });
+  });
 });

@@ -79,6 +79,18 @@ async function callAll(
   listeners: readonly Listener[],
   payload: unknown,
 ): Promise<unknown[]> {
+  if (listeners.length === 1 && listeners[0]) {
+    // The usual case, one handler for the type: its result is awaited as it is.
+    try {
+      const result: unknown = listeners[0].call(emitter, payload);
+      if (isThenable(result)) {
+        await result;
+      }
+      return [];
+    } catch (reason) {
+      return [reason];
+    }
+  }
   // Every listener is called now, in order; only the promises they return are waited for, so a
   // delivery whose handlers are synchronous awaits nothing here.
   const failures: { readonly index: number; readonly reason: unknown }[] = [];
