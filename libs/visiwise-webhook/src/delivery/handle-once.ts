@@ -71,6 +71,10 @@ export function claimOutcome(claim: VisiwiseClaimResult): ClaimOutcome {
 const DUPLICATE = Object.freeze({ kind: 'duplicate' } as const);
 const IN_PROGRESS = Object.freeze({ kind: 'in_progress' } as const);
 
+/**
+ * Runs the handlers of a claimed event, then completes (all succeeded) or releases (one failed) the
+ * claim, so that a retry can handle it. Never throws.
+ */
 export async function runClaimed(
   event: AnyVisiwiseEvent,
   claim: VisiwiseDeliveryClaim,
