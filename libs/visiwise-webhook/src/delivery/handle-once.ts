@@ -53,7 +53,7 @@ export async function claimDelivery(id: string, deps: HandleDependencies): Promi
 export type ClaimOutcome = VisiwiseDeliveryClaim | { readonly kind: 'duplicate' | 'in_progress' };
 
 /** Maps the store's answer to a {@link ClaimOutcome}. */
-export function claimOutcome(claim: VisiwiseClaimResult): ClaimOutcome {
+function claimOutcome(claim: VisiwiseClaimResult): ClaimOutcome {
   switch (claim.status) {
     case 'claimed':
       return claim;

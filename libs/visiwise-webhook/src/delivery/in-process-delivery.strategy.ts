@@ -9,7 +9,7 @@ import {
 } from './delivery.messages';
 import { logStoreError } from './delivery-logging';
 import type { DeliveryStrategy, VisiwiseAckStatus } from './delivery-strategy.interface';
-import { HandleDependencies, IdempotencyStoreError, claimOutcome } from './handle-once';
+import { HandleDependencies, IdempotencyStoreError, claimDelivery } from './handle-once';
 import type { VisiwiseDeliveryClaim } from './idempotency-store.interface';
 import { InFlight } from './in-flight';
 
@@ -58,11 +58,13 @@ export abstract class InProcessDeliveryStrategy implements DeliveryStrategy {
     }
     let claim;
     try {
-      // The store is called here rather than through claimDelivery(): one async level less.
-      claim = claimOutcome(await this.deps.store.claim(event.id, this.deps.leaseMs));
+      claim = await claimDelivery(event.id, this.deps);
     } catch (error) {
-      logStoreError(this.logger, event.id, new IdempotencyStoreError('claim', error));
-      throw new VisiwiseWebhookException('store_unavailable', storeUnavailableMessage());
+      if (error instanceof IdempotencyStoreError) {
+        logStoreError(this.logger, event.id, error);
+        throw new VisiwiseWebhookException('store_unavailable', storeUnavailableMessage());
+      }
+      throw error;
     }
     if (!('kind' in claim)) {
       return claim;
