@@ -3,7 +3,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { eventNameFor } from '../events/events.constants';
 import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
 import { VisiwiseEventPublisher } from '../events/visiwise-event.publisher';
-import { buildShipmentTracked } from '../testing';
+import { buildShipmentTracked, toVisiwiseEvent } from '../testing';
 import { BackgroundDeliveryStrategy } from './background-delivery.strategy';
 import { backgroundFailedLogMessage } from './delivery.messages';
 import { MemoryIdempotencyStore } from './memory-idempotency.store';
@@ -23,12 +23,9 @@ class FailingAnnouncementPublisher extends VisiwiseEventPublisher {
   }
 }
 
-const event = {
-  ...buildShipmentTracked(),
+const event: AnyVisiwiseEvent = toVisiwiseEvent(buildShipmentTracked(), {
   id: 'msg_background_escape',
-  timestamp: new Date(),
-  receivedAt: new Date(),
-} as unknown as AnyVisiwiseEvent;
+});
 
 describe('BackgroundDeliveryStrategy', () => {
   it('logs what escapes the handling of an acknowledged event, and still lets shutdown finish', async () => {

@@ -1,15 +1,10 @@
 import { EventEmitter2 } from '@nestjs/event-emitter';
-import { buildShipmentTracked } from '../testing';
+import { buildShipmentTracked, toVisiwiseEvent } from '../testing';
 import { ANY_EVENT_NAME, eventNameFor } from './events.constants';
 import type { AnyVisiwiseEvent } from './visiwise-event.interface';
 import { VisiwiseEventPublisher } from './visiwise-event.publisher';
 
-const event = {
-  ...buildShipmentTracked(),
-  id: 'msg_publisher',
-  timestamp: new Date(),
-  receivedAt: new Date(),
-} as unknown as AnyVisiwiseEvent;
+const event: AnyVisiwiseEvent = toVisiwiseEvent(buildShipmentTracked(), { id: 'msg_publisher' });
 
 describe('VisiwiseEventPublisher.publish', () => {
   it('calls every handler, waits for the asynchronous ones, and reports failures in handler order', async () => {
