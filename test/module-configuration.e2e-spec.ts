@@ -1,4 +1,4 @@
-import { Controller, HttpCode, Module, Post, UseGuards } from '@nestjs/common';
+import { Controller, HttpCode, Module, Post, Req, UseGuards } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { Test } from '@nestjs/testing';
@@ -32,6 +32,7 @@ import {
   invalidMaxJsonDepthMessage,
   invalidReparseRawBodyMessage,
 } from '../libs/visiwise-webhook/src/http/http.messages';
+import { takeVerified } from '../libs/visiwise-webhook/src/http/webhook-request';
 import { CapturingLogger } from './support/capturing-logger';
 import { shipmentTracked } from './support/payloads';
 import { RecordingHandlers } from './support/webhook-test-app';
@@ -226,13 +227,16 @@ describe('module configuration', () => {
   });
 
   describe.each(ADAPTERS)('the guard on an application route (%s)', (adapter) => {
+    const handedOver: unknown[] = [];
+
     @Controller('custom')
     @UseGuards(VisiwiseSignatureGuard)
     class CustomController {
       @Post()
       @HttpCode(204)
-      accept(): void {
-        // The guard alone decides.
+      accept(@Req() req: object): void {
+        // The guard alone decides; what it hands over is for the module's own endpoint only.
+        handedOver.push(takeVerified(req));
       }
     }
 
@@ -256,6 +260,8 @@ describe('module configuration', () => {
           .set({ ...signVisiwiseWebhook({ secret: SECRET, payload: body }) })
           .send(body)
           .expect(204);
+        // Recorded for this route, the result would wait for a reader that never comes.
+        expect(handedOver).toEqual([undefined]);
         const forged = await request(server)
           .post('/custom')
           .set('content-type', 'application/json')

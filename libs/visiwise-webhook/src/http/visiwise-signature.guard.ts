@@ -17,6 +17,7 @@ import {
   announcesBody,
   declaredLength,
   isJsonContentType,
+  isReceivingController,
   markVerified,
   platformParsedBody,
 } from './webhook-request';
@@ -60,7 +61,15 @@ export class VisiwiseSignatureGuard implements CanActivate {
       throw new VisiwiseWebhookException('payload_too_large', payloadTooLargeMessage(maxBodyBytes));
     }
     const delivery = this.verify(rawBody, request);
-    markVerified(request, { delivery, rawBody, parsedBody: platformParsedBody(request, rawBody) });
+    // Only the module's own endpoint reads the result; on an application's route it would be
+    // recorded for nothing.
+    if (isReceivingController(context.getClass())) {
+      markVerified(request, {
+        delivery,
+        rawBody,
+        parsedBody: platformParsedBody(request, rawBody),
+      });
+    }
     return true;
   }
 

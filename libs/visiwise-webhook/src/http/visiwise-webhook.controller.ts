@@ -2,7 +2,7 @@ import { Controller, HttpCode, HttpStatus, Post, Req, Type, UseGuards } from '@n
 import type { VisiwiseAckStatus } from '../delivery/delivery-strategy.interface';
 import { VisiwiseWebhookReceiver } from '../delivery/visiwise-webhook.receiver';
 import { VisiwiseSignatureGuard } from './visiwise-signature.guard';
-import { getVerified } from './webhook-request';
+import { receivesVerifiedDelivery, takeVerified } from './webhook-request';
 
 /**
  * Body of every acknowledged delivery: `received` the first time, `duplicate` for a delivery id
@@ -30,7 +30,7 @@ export function createVisiwiseWebhookController(
     @Post()
     @HttpCode(HttpStatus.OK)
     async receive(@Req() request: object): Promise<VisiwiseWebhookAck> {
-      const verified = getVerified(request);
+      const verified = takeVerified(request);
       if (!verified) {
         // Unreachable while the guard is in place; refuse rather than trust an unverified body.
         throw new Error('VisiwiseWebhookController reached without a verified delivery');
@@ -38,6 +38,7 @@ export function createVisiwiseWebhookController(
       return { status: await this.receiver.receive(verified) };
     }
   }
+  receivesVerifiedDelivery(VisiwiseWebhookController);
   // Applied like stacked class decorators, so the app's guards read their metadata as usual.
   for (const decorate of [...decorators].reverse()) {
     decorate(VisiwiseWebhookController);

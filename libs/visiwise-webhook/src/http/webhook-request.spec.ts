@@ -1,4 +1,11 @@
-import { getVerified, isJsonContentType, markVerified } from './webhook-request';
+import { inspect } from 'node:util';
+import {
+  isJsonContentType,
+  isReceivingController,
+  markVerified,
+  receivesVerifiedDelivery,
+  takeVerified,
+} from './webhook-request';
 import type { VerifiedWebhookRequest } from './webhook-request';
 
 const verified: VerifiedWebhookRequest = {
@@ -7,28 +14,51 @@ const verified: VerifiedWebhookRequest = {
   parsedBody: {},
 };
 
-describe('markVerified / getVerified', () => {
+describe('markVerified / takeVerified', () => {
   it('returns what the guard recorded on that request, and nothing for another', () => {
     const request = { headers: {} };
     markVerified(request, verified);
-    expect(getVerified(request)).toBe(verified);
-    expect(getVerified({ headers: {} })).toBeUndefined();
+    expect(takeVerified({ headers: {} })).toBeUndefined();
+    expect(takeVerified(request)).toBe(verified);
+  });
+
+  it('hands the result over once: a second read finds nothing', () => {
+    const request = { headers: {} };
+    markVerified(request, verified);
+    expect(takeVerified(request)).toBe(verified);
+    expect(takeVerified(request)).toBeUndefined();
   });
 
   it('cannot be satisfied by anything a request body or header could carry', () => {
-    // Whatever string keys the network controls, parsed JSON included, none is the mark.
+    // Whatever keys the network controls, parsed JSON included, none is the mark.
     const parsed = JSON.parse(
       '{"verified":{"delivery":{"id":"x"}},"nestjs-visiwise-webhook.verified":true}',
     ) as object;
     const request = { headers: { verified: 'true' }, body: parsed, ...parsed };
-    expect(getVerified(request)).toBeUndefined();
+    expect(takeVerified(request)).toBeUndefined();
   });
 
-  it('stays out of string-keyed views of the request (JSON, Object.keys)', () => {
+  it('leaves the request itself untouched (nothing for JSON, Object.keys or util.inspect)', () => {
     const request = { headers: {} };
     markVerified(request, verified);
-    expect(Object.keys(request)).toEqual(['headers']);
-    expect(JSON.stringify(request)).toBe('{"headers":{}}');
+    expect(Reflect.ownKeys(request)).toEqual(['headers']);
+    expect(inspect(request)).toBe('{ headers: {} }');
+  });
+});
+
+describe('receivesVerifiedDelivery / isReceivingController', () => {
+  it('is true only for the classes declared to take the hand-off', () => {
+    const Declared = function Declared(): void {
+      // A controller class stand-in.
+    };
+    const Other = function Other(): void {
+      // Another one.
+    };
+    receivesVerifiedDelivery(Declared);
+    expect(isReceivingController(Declared)).toBe(true);
+    expect(isReceivingController(Other)).toBe(false);
+    expect(isReceivingController(undefined)).toBe(false);
+    expect(isReceivingController('Declared')).toBe(false);
   });
 });
 
