@@ -52,6 +52,30 @@ describe('VisiwiseEventPublisher.publish', () => {
     expect(seen).toEqual([event]);
   });
 
+  it('finds the handlers present at each delivery, for any number of event types', async () => {
+    const emitter = new EventEmitter2();
+    const publisher = new VisiwiseEventPublisher(emitter);
+    const seen: string[] = [];
+    // More types than the publisher remembers emitter names for (1,000).
+    const types = Array.from({ length: 1100 }, (_, index) => `custom.type_${String(index)}`);
+    for (const type of types) {
+      emitter.on(eventNameFor(type), (received: AnyVisiwiseEvent) => {
+        seen.push(received.type);
+      });
+    }
+    for (const type of types) {
+      await publisher.publish({ ...event, type });
+    }
+    expect(seen).toEqual(types);
+
+    // A handler added after its type was first delivered is called from then on.
+    const late: unknown[] = [];
+    emitter.on(eventNameFor('custom.type_0'), (received: unknown) => late.push(received));
+    const lateEvent = { ...event, type: 'custom.type_0' } as AnyVisiwiseEvent;
+    expect(await publisher.publish(lateEvent)).toEqual({ handlerCount: 2, errors: [] });
+    expect(late).toEqual([lateEvent]);
+  });
+
   describe('with a single handler', () => {
     it('waits for its promise and reports its rejection', async () => {
       const emitter = new EventEmitter2();

@@ -17,6 +17,9 @@ export interface VisiwisePublishOutcome {
 
 type Listener = (...args: unknown[]) => unknown;
 
+// Event types whose emitter name is remembered (see VisiwiseEventPublisher.eventName).
+const MAX_REMEMBERED_NAMES = 1000;
+
 /**
  * Hands an event to its `@OnVisiwiseEvent` handlers through the application's EventEmitter2:
  * first the handlers of its type, then the wildcard ones. Every handler is awaited, even when
@@ -24,6 +27,8 @@ type Listener = (...args: unknown[]) => unknown;
  */
 @Injectable()
 export class VisiwiseEventPublisher implements OnModuleInit {
+  private readonly eventNames = new Map<string, string>();
+
   constructor(@Optional() private readonly emitter?: EventEmitter2) {}
 
   onModuleInit(): void {
@@ -48,12 +53,25 @@ export class VisiwiseEventPublisher implements OnModuleInit {
     }
     // EventEmitter2.emitAsync would reject on the first failure while other handlers still run;
     // calling the registered listeners ourselves lets us wait for all of them.
-    const listeners = [
-      ...(emitter.listeners(eventNameFor(event.type)) as Listener[]),
-      ...(emitter.listeners(ANY_EVENT_NAME) as Listener[]),
-    ];
+    const typed = emitter.listeners(this.eventName(event.type)) as Listener[];
+    const any = emitter.listeners(ANY_EVENT_NAME) as Listener[];
+    const listeners = any.length === 0 && typed.length === 1 ? typed : [...typed, ...any];
     const errors = await callAll(emitter, listeners, event);
     return { handlerCount: listeners.length, errors };
+  }
+
+  // The same string for a type every time: the emitter looks listeners up by name, and a name
+  // built per delivery would first be looked up in V8's string table. Bounded: types come from
+  // the sender.
+  private eventName(type: string): string {
+    let name = this.eventNames.get(type);
+    if (name === undefined) {
+      name = eventNameFor(type);
+      if (this.eventNames.size < MAX_REMEMBERED_NAMES) {
+        this.eventNames.set(type, name);
+      }
+    }
+    return name;
   }
 
   /**
