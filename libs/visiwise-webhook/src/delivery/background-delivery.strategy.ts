@@ -36,10 +36,7 @@ export class BackgroundDeliveryStrategy extends InProcessDeliveryStrategy {
       }
       logHandlerErrors(
         this.logger,
-        event.id,
-        event.type,
         outcome.errors,
-        outcome.handlerCount,
         backgroundFailedLogMessage(event.id, event.type),
       );
       await this.deps.publisher.publishFailure({
@@ -48,14 +45,7 @@ export class BackgroundDeliveryStrategy extends InProcessDeliveryStrategy {
         mode: 'background',
       });
     } catch (error) {
-      logHandlerErrors(
-        this.logger,
-        event.id,
-        event.type,
-        [error],
-        0,
-        backgroundFailedLogMessage(event.id, event.type),
-      );
+      logHandlerErrors(this.logger, [error], backgroundFailedLogMessage(event.id, event.type));
     } finally {
       this.inFlight.leave();
     }

@@ -1,16 +1,12 @@
 import type { Logger } from '@nestjs/common';
-import { handlerFailedLogMessage } from '../events/events.messages';
 import { storeFailedLogMessage } from './delivery.messages';
 import type { IdempotencyStoreError } from './handle-once';
 
-/** Logs each handler error with the event id and type, stack included. */
+/** Logs each handler error under the given message, stack included. */
 export function logHandlerErrors(
   logger: Logger,
-  id: string,
-  type: string,
   errors: readonly unknown[],
-  handlerCount: number,
-  message = handlerFailedLogMessage(id, type, handlerCount),
+  message: string,
 ): void {
   for (const error of errors) {
     logger.error(message, error instanceof Error ? error.stack : String(error));

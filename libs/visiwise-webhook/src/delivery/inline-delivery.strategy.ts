@@ -1,6 +1,7 @@
 import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
 import { handlerFailedResponseMessage } from '../http/http.messages';
 import { VisiwiseWebhookException } from '../http/visiwise-webhook.exception';
+import { handlerFailedLogMessage } from '../events/events.messages';
 import { logHandlerErrors } from './delivery-logging';
 import type { VisiwiseAckStatus } from './delivery-strategy.interface';
 import { runClaimed } from './handle-once';
@@ -21,7 +22,11 @@ export class InlineDeliveryStrategy extends InProcessDeliveryStrategy {
       }
       const outcome = await runClaimed(event, claim, this.deps);
       if (outcome.kind === 'failed') {
-        logHandlerErrors(this.logger, event.id, event.type, outcome.errors, outcome.handlerCount);
+        logHandlerErrors(
+          this.logger,
+          outcome.errors,
+          handlerFailedLogMessage(event.id, event.type, outcome.handlerCount),
+        );
         throw new VisiwiseWebhookException('handler_failed', handlerFailedResponseMessage());
       }
       return 'received';

@@ -184,10 +184,7 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
       case 'failed': {
         logHandlerErrors(
           this.logger,
-          event.id,
-          event.type,
           outcome.errors,
-          outcome.handlerCount,
           jobFailedLogMessage(event.id, event.type, attempt, attempts),
         );
         if (attempt >= attempts) {
