@@ -44,7 +44,9 @@ export class VisiwiseSignatureGuard implements CanActivate {
     if (context.getType() !== 'http') {
       throw new Error(unsupportedContextMessage(context.getType()));
     }
-    const request = context.switchToHttp().getRequest<WebhookHttpRequest>();
+    // The request is the first argument of an HTTP context; switchToHttp() would first add three
+    // closures to the context object, on every request.
+    const request = context.getArgByIndex<WebhookHttpRequest>(0);
     // Cheapest checks first: nothing below costs a hash until the request could be genuine.
     const { allowList, maxBodyBytes } = this.config.http;
     if (allowList && !allowList.allows(request.ip)) {
