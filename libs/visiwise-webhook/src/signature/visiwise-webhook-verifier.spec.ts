@@ -245,6 +245,34 @@ describe('VisiwiseWebhookVerifier', () => {
       }
     });
 
+    it('trims every kind of surrounding whitespace, not only ASCII spaces', () => {
+      // A hand-built header bag can hold what Node's parser would have stripped; the verifier
+      // skips trim() only when both ends are visible ASCII.
+      for (const [before, after] of [
+        [' ', '\t'],
+        ['\u00a0', '\u00a0'],
+        ['\ufeff', '\u3000'],
+        ['', '\n'],
+      ] as const) {
+        const headers = vectorHeaders({
+          'svix-id': `${before}${VECTOR.id}${after}`,
+          'svix-timestamp': `${before}${VECTOR.timestamp}${after}`,
+          'svix-signature': `${before}${VECTOR.signature}${after}`,
+        });
+        expect(vectorVerifier.verify(VECTOR.payload, headers, { now: VECTOR_NOW }).id).toBe(
+          VECTOR.id,
+        );
+      }
+      expectRejection(
+        () =>
+          vectorVerifier.verify(VECTOR.payload, vectorHeaders({ 'svix-id': '\u00a0' }), {
+            now: VECTOR_NOW,
+          }),
+        'missing_headers',
+        missingHeadersMessage(['svix-id']),
+      );
+    });
+
     it('rejects an undefined header value and an empty array as missing', () => {
       expectRejection(
         () =>

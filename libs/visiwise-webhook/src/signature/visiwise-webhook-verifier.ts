@@ -113,7 +113,7 @@ export class VisiwiseWebhookVerifier {
   verify(
     rawBody: Buffer | string,
     headers: VisiwiseWebhookHeaderBag,
-    options: VisiwiseVerifyOptions = {},
+    options?: VisiwiseVerifyOptions,
   ): VerifiedVisiwiseDelivery {
     try {
       return this.verifyOrThrow(rawBody, headers, options);
@@ -132,7 +132,8 @@ export class VisiwiseWebhookVerifier {
     options: unknown,
   ): VerifiedVisiwiseDelivery {
     const { id, timestamp, signatures } = readWebhookHeaders(headers);
-    if (!id || !timestamp || !signatures?.trim()) {
+    // The three come back trimmed: an empty string is a header that holds nothing but spaces.
+    if (!id || !timestamp || !signatures) {
       throw new VisiwiseSignatureError(
         'missing_headers',
         missingHeadersMessage(missingHeaderNames(id, timestamp, signatures)),
@@ -224,7 +225,11 @@ function readWebhookHeaders(headers: unknown): WebhookHeaders {
   const timestamp = ownStringHeader(record, TIMESTAMP_HEADERS[0]);
   const signatures = ownStringHeader(record, SIGNATURE_HEADERS[0]);
   if (id !== undefined && timestamp !== undefined && signatures !== undefined) {
-    return { id: id.trim(), timestamp: timestamp.trim(), signatures: signatures.trim() };
+    return {
+      id: trimHeader(id),
+      timestamp: trimHeader(timestamp),
+      signatures: trimHeader(signatures),
+    };
   }
   const bag = collectWebhookHeaders(record);
   return {
@@ -232,6 +237,17 @@ function readWebhookHeaders(headers: unknown): WebhookHeaders {
     timestamp: pickHeader(bag, TIMESTAMP_HEADERS),
     signatures: pickHeader(bag, SIGNATURE_HEADERS, ' '),
   };
+}
+
+const isVisibleAscii = (code: number): boolean => code > 0x20 && code < 0x7f;
+
+/** `value.trim()`, without the call when both ends are visible ASCII (as Svix's values are). */
+function trimHeader(value: string): string {
+  return value.length > 0 &&
+    isVisibleAscii(value.charCodeAt(0)) &&
+    isVisibleAscii(value.charCodeAt(value.length - 1))
+    ? value
+    : value.trim();
 }
 
 const isOwnHeader = (record: object, name: string): boolean =>
@@ -250,7 +266,7 @@ function missingHeaderNames(
   const missing: string[] = [];
   if (!id) missing.push('svix-id');
   if (!timestamp) missing.push('svix-timestamp');
-  if (!signatures?.trim()) missing.push('svix-signature');
+  if (!signatures) missing.push('svix-signature');
   return missing;
 }
 
