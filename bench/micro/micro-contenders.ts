@@ -1,6 +1,7 @@
 /** The contenders of the verify micro-benchmark, as they appear in the report. */
 export const MICRO_CONTENDERS = {
   floor: 'createHmac floor',
+  floorString: 'createHmac, digest as a string',
   ours: 'VisiwiseWebhookVerifier.verify',
   oursParse: 'verify + JSON.parse',
   parse: 'JSON.parse only',
