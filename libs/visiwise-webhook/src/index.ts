@@ -8,7 +8,9 @@
 
 export { VisiwiseWebhookModule } from './visiwise-webhook.module';
 export type {
+  VisiwiseDeadLetterOptions,
   VisiwiseDeliveryMode,
+  VisiwisePayloadValidation,
   VisiwiseIdempotencyOptions,
   VisiwiseQueueOptions,
   VisiwiseRedisConnection,
@@ -35,7 +37,13 @@ export type { VisiwiseAckStatus } from './delivery/delivery-strategy.interface';
 export { VisiwiseDeadLetterService } from './delivery/visiwise-dead-letter.service';
 export { VisiwiseDeadLetters } from './delivery/visiwise-dead-letters';
 export type { QueuedVisiwiseEvent } from './delivery/queued-event';
-export type { FailedEventsPage, FailedVisiwiseEvent } from './delivery/visiwise-dead-letters';
+export type {
+  FailedEventsPage,
+  FailedVisiwiseEvent,
+  VisiwiseDeadLetterCause,
+  VisiwiseDeadLetterSet,
+} from './delivery/visiwise-dead-letters';
+export type { UnparseableVisiwiseDelivery } from './delivery/unparseable-delivery';
 
 export { VisiwiseWebhookVerifier } from './signature/visiwise-webhook-verifier';
 export type {
@@ -88,7 +96,11 @@ export type {
   VisiwiseShipmentTrackingFailed,
   VisiwiseTrackingType,
 } from './events/shipment-update-events.interface';
-export type { VisiwiseEnvelopeProblem } from './events/visiwise-event.parser';
+export type {
+  VisiwiseEnvelopeInput,
+  VisiwiseEnvelopeProblem,
+  VisiwiseUnparseableReason,
+} from './events/visiwise-event.parser';
 export { toShipmentSummary } from './events/shipment-summary.mapper';
 export type {
   VisiwiseArrivalSummary,

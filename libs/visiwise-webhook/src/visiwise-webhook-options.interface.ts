@@ -1,4 +1,5 @@
 import type { VisiwiseIdempotencyStore } from './delivery/idempotency-store.interface';
+import type { VisiwiseEnvelopeInput } from './events/visiwise-event.parser';
 import type { VisiwiseSecretInput } from './signature/signing-secret';
 
 /**
@@ -76,7 +77,35 @@ export interface VisiwiseQueueOptions {
   lockDurationMs?: number;
   /** How often stalled jobs are looked for and handed to another worker. @default 30000 */
   stalledIntervalMs?: number;
+  /**
+   * What a worker does with a job whose event type no `@OnVisiwiseEvent` handler of its process
+   * takes (e.g. a worker deployed without the module that handles it): `complete` it (counted in
+   * the metrics and logged once per type), or move it to the failed set (`dead-letter`) to replay
+   * once a handler is deployed.
+   * @default 'complete'
+   */
+  unhandledJobs?: 'complete' | 'dead-letter';
 }
+
+/** Where the inline and background modes keep deliveries they could not read as events. */
+export interface VisiwiseDeadLetterOptions {
+  /**
+   * `memory` (this process, bounded; lost on restart) or `redis` (shared, kept until replayed;
+   * needs `redis`). The queue mode keeps its dead letters in BullMQ's failed set instead.
+   * @default 'redis' when the `redis` option is set, otherwise 'memory'
+   */
+  store?: 'memory' | 'redis';
+  /** Most entries the memory store keeps (least recently added dropped first). @default 10000 */
+  maxEntries?: number;
+  /** Prefix of the Redis keys. @default 'visiwise:dead-letter:' */
+  keyPrefix?: string;
+}
+
+/**
+ * How much a verified delivery's content may differ from the expected shape (see
+ * {@link VisiwiseWebhookModuleOptions.payloadValidation}).
+ */
+export type VisiwisePayloadValidation = 'lenient' | 'strict';
 
 /**
  * Options of `VisiwiseWebhookModule.forRoot()` (or returned by the `forRootAsync()` factory).
@@ -128,6 +157,30 @@ export interface VisiwiseWebhookModuleOptions {
    * @default undefined (any address)
    */
   allowedIps?: readonly string[];
+  /**
+   * What a verified delivery whose content does not match the expected shape costs. Visiwise does
+   * not publish its payload schema, so the default never refuses a signed delivery for its content:
+   * - `lenient`: a usable envelope (`type` a string, `data` an object) whose payload fails its
+   *   type's checks reaches the handlers with `event.issues` listed; an unusable one (not JSON, no
+   *   `type`, nested too deep, ...) is answered 200 `{"status":"unparseable"}`, emitted to no
+   *   handler, and kept with its raw body and reason in the dead letters, to replay after a fix
+   *   (see `readEnvelope`);
+   * - `strict`: both are answered 400 with their reason (`invalid_payload`, `invalid_json`, ...).
+   *   Svix then retries for about 28 hours and drops the event: choose it only if you would
+   *   rather lose such an event than handle it with issues.
+   * @default 'lenient'
+   */
+  payloadValidation?: VisiwisePayloadValidation;
+  /**
+   * Reads a verified body that the built-in reader cannot use as `{ type, data }` (not JSON, no
+   * string `type`, no object `data`): return the envelope, or `undefined` to keep the delivery as
+   * unparseable. Use it when Visiwise's real body shape turns out to differ from the assumed
+   * `{ type, timestamp, data }`, then replay the dead letters. What it returns gets the same
+   * checks as a parsed body; a throw counts as `undefined`.
+   */
+  readEnvelope?: (rawBody: Buffer) => VisiwiseEnvelopeInput | undefined;
+  /** Where deliveries that could not be read as events are kept (inline and background modes). */
+  deadLetters?: VisiwiseDeadLetterOptions;
   /**
    * When deliveries are acknowledged and where handlers run.
    * @default 'inline'

@@ -3,18 +3,28 @@ import { DEFAULT_MAX_JSON_DEPTH } from './events/visiwise-event.parser';
 import {
   invalidMaxBodyBytesMessage,
   invalidMaxJsonDepthMessage,
+  invalidPayloadValidationMessage,
+  invalidReadEnvelopeMessage,
   invalidReparseRawBodyMessage,
 } from './http/http.messages';
 import { IpAllowList, createIpAllowList } from './http/ip-allow-list';
 import { VisiwiseConfigurationError } from './signature/visiwise-configuration.error';
 import { VisiwiseWebhookVerifier } from './signature/visiwise-webhook-verifier';
-import type { VisiwiseWebhookModuleOptions } from './visiwise-webhook-options.interface';
+import type {
+  VisiwisePayloadValidation,
+  VisiwiseWebhookModuleOptions,
+} from './visiwise-webhook-options.interface';
 import { secretSourceHint } from './visiwise-webhook.messages';
 
 /** The module's options after defaults and validation, merged once (internal). */
 export interface VisiwiseWebhookConfig {
   readonly verifier: VisiwiseWebhookVerifier;
   readonly delivery: ResolvedDeliveryConfig;
+  readonly payload: {
+    readonly validation: VisiwisePayloadValidation;
+    /** The user's reader of bodies the built-in reader cannot use, never throwing. */
+    readonly readEnvelope: ((rawBody: Buffer) => unknown) | undefined;
+  };
   readonly http: {
     readonly maxBodyBytes: number;
     readonly maxJsonDepth: number;
@@ -47,6 +57,34 @@ function resolveHttpConfig(options: VisiwiseWebhookModuleOptions): VisiwiseWebho
   };
 }
 
+function resolvePayloadConfig(
+  options: VisiwiseWebhookModuleOptions,
+): VisiwiseWebhookConfig['payload'] {
+  const validation: unknown = options.payloadValidation ?? 'lenient';
+  if (validation !== 'lenient' && validation !== 'strict') {
+    throw new VisiwiseConfigurationError(invalidPayloadValidationMessage());
+  }
+  const read: unknown = options.readEnvelope;
+  if (read !== undefined && typeof read !== 'function') {
+    throw new VisiwiseConfigurationError(invalidReadEnvelopeMessage());
+  }
+  const userRead = options.readEnvelope;
+  return {
+    validation,
+    readEnvelope:
+      userRead === undefined
+        ? undefined
+        : (rawBody) => {
+            try {
+              return userRead(rawBody);
+            } catch {
+              // The user's reader failing is the same as it not knowing the body: kept unparseable.
+              return undefined;
+            }
+          },
+  };
+}
+
 /** Splits an environment value that may list several secrets (space- or comma-separated). */
 export function splitSecretList(value: string): string[] {
   return value.split(/[\s,]+/).filter((part) => part !== '');
@@ -65,6 +103,7 @@ export function resolveVisiwiseWebhookConfig(
     options.secret ?? (fallbackSecret === undefined ? [] : splitSecretList(fallbackSecret));
   const delivery = resolveDeliveryConfig(options);
   const http = resolveHttpConfig(options);
+  const payload = resolvePayloadConfig(options);
   try {
     return {
       verifier: new VisiwiseWebhookVerifier({
@@ -74,6 +113,7 @@ export function resolveVisiwiseWebhookConfig(
           : { toleranceSeconds: options.toleranceSeconds }),
       }),
       delivery,
+      payload,
       http,
     };
   } catch (error) {

@@ -9,3 +9,6 @@ export const SECRET_ENV_VARIABLE = 'VISIWISE_WEBHOOK_SECRET';
 
 /** Logger context of every log line of this package. */
 export const LOGGER_CONTEXT = 'VisiwiseWebhook';
+
+/** Injection token of the registration's route path (internal). */
+export const VISIWISE_WEBHOOK_PATH = Symbol('VISIWISE_WEBHOOK_PATH');

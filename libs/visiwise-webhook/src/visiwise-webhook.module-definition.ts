@@ -4,7 +4,7 @@ import type {
   VisiwiseWebhookModuleExtras,
   VisiwiseWebhookModuleOptions,
 } from './visiwise-webhook-options.interface';
-import { DEFAULT_WEBHOOK_PATH } from './visiwise-webhook.constants';
+import { DEFAULT_WEBHOOK_PATH, VISIWISE_WEBHOOK_PATH } from './visiwise-webhook.constants';
 import { VisiwiseConfigurationError } from './signature/visiwise-configuration.error';
 import { invalidPathMessage } from './visiwise-webhook.messages';
 
@@ -29,6 +29,10 @@ export const {
       return {
         ...definition,
         global: extras.isGlobal ?? false,
+        providers: [
+          ...(definition.providers ?? []),
+          { provide: VISIWISE_WEBHOOK_PATH, useValue: path },
+        ],
         controllers: [
           ...(definition.controllers ?? []),
           createVisiwiseWebhookController(path, extras.controllerDecorators ?? []),

@@ -1,16 +1,18 @@
-import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { DynamicModule, Inject, Module, NestModule, Provider } from '@nestjs/common';
+import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
 import { VisiwiseDeadLetterService } from './delivery/visiwise-dead-letter.service';
 import { VisiwiseDeliveryRuntime } from './delivery/visiwise-delivery.runtime';
 import { VisiwiseWebhookReceiver } from './delivery/visiwise-webhook.receiver';
 import { VisiwiseEventPublisher } from './events/visiwise-event.publisher';
 import { VisiwiseSignatureGuard } from './http/visiwise-signature.guard';
+import { letUnparseableBodiesThrough, webhookRoutePath } from './http/unparseable-body.hook';
 import { VisiwiseWebhookVerifier } from './signature/visiwise-webhook-verifier';
 import {
   optionalConfigServiceDependency,
   readSecretFromConfig,
 } from './visiwise-webhook.secret-source';
 import { resolveVisiwiseWebhookConfig, VisiwiseWebhookConfig } from './visiwise-webhook.config';
-import { VISIWISE_WEBHOOK_CONFIG } from './visiwise-webhook.constants';
+import { VISIWISE_WEBHOOK_CONFIG, VISIWISE_WEBHOOK_PATH } from './visiwise-webhook.constants';
 import type { VisiwiseWebhookModuleOptions } from './visiwise-webhook-options.interface';
 import {
   ASYNC_OPTIONS_TYPE,
@@ -74,7 +76,32 @@ const verifierProvider: Provider = {
     VisiwiseDeadLetterService,
   ],
 })
-export class VisiwiseWebhookModule extends ConfigurableModuleClass {
+export class VisiwiseWebhookModule extends ConfigurableModuleClass implements NestModule {
+  /** @internal Created by Nest's injector. */
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly applicationConfig: ApplicationConfig,
+    @Inject(VISIWISE_WEBHOOK_PATH) private readonly path: string,
+    @Inject(VISIWISE_WEBHOOK_CONFIG) private readonly config: VisiwiseWebhookConfig,
+  ) {
+    super();
+  }
+
+  /**
+   * Runs after Nest registered its body parser and before the routes: lets a signed body the
+   * platform cannot parse reach the endpoint, to be kept as unparseable (not in strict mode, where
+   * the platform's 400 stands). A no-op in an application context without HTTP (a worker process).
+   */
+  configure(): void {
+    const adapter = this.adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
+    if (adapter === undefined || this.config.payload.validation === 'strict') {
+      return;
+    }
+    letUnparseableBodiesThrough(adapter, {
+      path: webhookRoutePath(this.applicationConfig.getGlobalPrefix(), this.path),
+    });
+  }
+
   /** Registers the module with static options; `secret` may be left to `VISIWISE_WEBHOOK_SECRET`. */
   static override forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
     return super.forRoot(options);

@@ -202,12 +202,13 @@ export const redisUnreachableCliMessage = (where: string): string =>
 /** One line of `replay --list`. */
 export const failedEventLine = (event: {
   id: string;
-  type: string;
+  type: string | undefined;
+  cause: string;
   attemptsMade: number;
   failedAt: Date | undefined;
   failedReason: string;
 }): string =>
-  `${event.id}\t${event.type}\tattempts=${event.attemptsMade}\t` +
+  `${event.id}\t${event.type ?? '-'}\t${event.cause}\tattempts=${event.attemptsMade}\t` +
   `failedAt=${event.failedAt?.toISOString() ?? '-'}\t${event.failedReason.split('\n')[0] ?? ''}\n`;
 
 /** `replay --list` found nothing. */

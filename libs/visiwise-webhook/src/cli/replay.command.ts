@@ -7,7 +7,7 @@ import {
   loadBullMq,
   type RedisClient,
 } from '../delivery/optional-packages';
-import type { QueuedVisiwiseEvent } from '../delivery/queued-event';
+import type { VisiwiseJobData } from '../delivery/queued-event';
 import { VisiwiseDeadLetters } from '../delivery/visiwise-dead-letters';
 import { VisiwiseConfigurationError } from '../signature/visiwise-configuration.error';
 import type { CliIo } from './cli-io.interface';
@@ -103,7 +103,7 @@ async function runReplay(
 async function openQueue(
   url: string,
   options: ReplayOptions,
-): Promise<{ queue: Queue<QueuedVisiwiseEvent>; client: RedisClient }> {
+): Promise<{ queue: Queue<VisiwiseJobData>; client: RedisClient }> {
   let bullmq;
   let client;
   try {
@@ -122,7 +122,7 @@ async function openQueue(
     // connectRedis's message names host and port only, never the password of the URL.
     throw new CliError(redisUnreachableCliMessage(describeRedis(url)), CLI_EXIT.unreachable);
   }
-  const queue = new bullmq.Queue<QueuedVisiwiseEvent>(options.queue, {
+  const queue = new bullmq.Queue<VisiwiseJobData>(options.queue, {
     connection: client as never,
     prefix: options.prefix,
   });

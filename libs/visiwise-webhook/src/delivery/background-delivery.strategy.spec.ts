@@ -6,6 +6,7 @@ import { VisiwiseEventPublisher } from '../events/visiwise-event.publisher';
 import { buildShipmentTracked, toVisiwiseEvent } from '../testing';
 import { BackgroundDeliveryStrategy } from './background-delivery.strategy';
 import { backgroundFailedLogMessage } from './delivery.messages';
+import { MemoryDeadLetterStore } from './memory-dead-letter.store';
 import { MemoryIdempotencyStore } from './memory-idempotency.store';
 
 class RecordingLogger extends Logger {
@@ -43,6 +44,7 @@ describe('BackgroundDeliveryStrategy', () => {
         onStoreError: () => undefined,
       },
       logger,
+      new MemoryDeadLetterStore(10),
     );
 
     await expect(strategy.deliver(event)).resolves.toBe('received');

@@ -5,9 +5,12 @@ import type {
   VisiwiseWebhookModuleOptions,
 } from '../visiwise-webhook-options.interface';
 import {
+  deadLetterStoreNeedsRedisMessage,
+  invalidDeadLetterStoreMessage,
   invalidDeliveryModeMessage,
   invalidPositiveNumberMessage,
   invalidQueueNameMessage,
+  invalidUnhandledJobsMessage,
   queueNeedsRedisMessage,
   redisStoreNeedsRedisMessage,
 } from './delivery.messages';
@@ -35,6 +38,12 @@ export interface ResolvedDeliveryConfig {
     readonly keepCompletedMs: number;
     readonly lockDurationMs: number;
     readonly stalledIntervalMs: number;
+    readonly unhandledJobs: 'complete' | 'dead-letter';
+  };
+  readonly deadLetters: {
+    readonly store: 'memory' | 'redis';
+    readonly maxEntries: number;
+    readonly keyPrefix: string;
   };
   readonly shutdownTimeoutMs: number;
 }
@@ -70,6 +79,18 @@ export function resolveDeliveryConfig(
   if (typeof name !== 'string' || name === '' || name.includes(':')) {
     throw new VisiwiseConfigurationError(invalidQueueNameMessage());
   }
+  const unhandledJobs: unknown = queue.unhandledJobs ?? 'complete';
+  if (unhandledJobs !== 'complete' && unhandledJobs !== 'dead-letter') {
+    throw new VisiwiseConfigurationError(invalidUnhandledJobsMessage());
+  }
+  const deadLetters = options.deadLetters ?? {};
+  const deadLetterStore: unknown = deadLetters.store ?? (redis === undefined ? 'memory' : 'redis');
+  if (deadLetterStore !== 'memory' && deadLetterStore !== 'redis') {
+    throw new VisiwiseConfigurationError(invalidDeadLetterStoreMessage());
+  }
+  if (deadLetterStore === 'redis' && redis === undefined) {
+    throw new VisiwiseConfigurationError(deadLetterStoreNeedsRedisMessage());
+  }
   return {
     mode,
     redis,
@@ -92,6 +113,12 @@ export function resolveDeliveryConfig(
         positive(queue.keepCompletedSeconds, 36 * 3600, 'queue.keepCompletedSeconds') * 1000,
       lockDurationMs: positive(queue.lockDurationMs, 30_000, 'queue.lockDurationMs'),
       stalledIntervalMs: positive(queue.stalledIntervalMs, 30_000, 'queue.stalledIntervalMs'),
+      unhandledJobs,
+    },
+    deadLetters: {
+      store: deadLetterStore,
+      maxEntries: Math.floor(positive(deadLetters.maxEntries, 10_000, 'deadLetters.maxEntries')),
+      keyPrefix: deadLetters.keyPrefix ?? 'visiwise:dead-letter:',
     },
     shutdownTimeoutMs: positive(options.shutdownTimeoutMs, 10_000, 'shutdownTimeoutMs'),
   };

@@ -1,7 +1,12 @@
 import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
+import type { UnparseableVisiwiseDelivery } from './unparseable-delivery';
 
-/** How a delivery was acknowledged: first time, or as a duplicate of a handled one. */
-export type VisiwiseAckStatus = 'received' | 'duplicate';
+/**
+ * How a delivery was acknowledged: first time (`received`), as a duplicate of a handled one
+ * (`duplicate`), or kept in the dead letters because its verified body is not a usable event
+ * (`unparseable`).
+ */
+export type VisiwiseAckStatus = 'received' | 'duplicate' | 'unparseable';
 
 /**
  * One way of acknowledging deliveries (inline, background, queue). `deliver` resolves when the
@@ -9,6 +14,11 @@ export type VisiwiseAckStatus = 'received' | 'duplicate';
  */
 export interface DeliveryStrategy {
   deliver(event: AnyVisiwiseEvent): Promise<VisiwiseAckStatus>;
+  /**
+   * Keeps a verified delivery that is not a usable event in the dead letters; resolves
+   * `unparseable` once it is stored, or throws a 503 VisiwiseWebhookException when it could not be.
+   */
+  keepUnparseable(delivery: UnparseableVisiwiseDelivery): Promise<VisiwiseAckStatus>;
   /** Starts background machinery (workers) once the application's handlers are registered. */
   start(): void;
   /** Stops accepting and waits up to `timeoutMs` for work in flight. */

@@ -8,3 +8,6 @@ export const VISIWISE_DELIVERY_FAILED_EVENT = 'visiwise:delivery-failed';
 
 /** BullMQ job name of a queued event. */
 export const QUEUE_JOB_NAME = 'visiwise-event';
+
+/** BullMQ job name of a verified delivery kept because its body is not a usable event. */
+export const UNPARSEABLE_JOB_NAME = 'visiwise-unparseable';

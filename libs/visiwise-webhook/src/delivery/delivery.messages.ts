@@ -5,6 +5,34 @@ export const queueNeedsRedisMessage = (): string =>
 export const redisStoreNeedsRedisMessage = (): string =>
   "`idempotency.store: 'redis'` needs the `redis` option (a URL or ioredis options).";
 
+export const invalidUnhandledJobsMessage = (): string =>
+  "`queue.unhandledJobs` must be 'complete' or 'dead-letter'.";
+
+export const invalidDeadLetterStoreMessage = (): string =>
+  "`deadLetters.store` must be 'memory' or 'redis'.";
+
+export const deadLetterStoreNeedsRedisMessage = (): string =>
+  "`deadLetters.store: 'redis'` needs the `redis` option (a URL or ioredis options).";
+
+export const keepUnparseableFailedLogMessage = (id: string, reason: string): string =>
+  `Could not keep unparseable Visiwise delivery ${id} (${reason}) in the dead letters; answered ` +
+  '503 so Visiwise retries.';
+
+export const unparseableKeptLogMessage = (id: string, reason: string): string =>
+  `Visiwise delivery ${id} is signed but could not be read as an event (${reason}); answered 200 ` +
+  'and kept in the dead letters with its raw body. Replay it once the cause is fixed ' +
+  '(readEnvelope option, or a package upgrade). Further deliveries with this reason are counted ' +
+  'in the metrics and listed in the dead letters, not logged.';
+
+export const unhandledJobLogMessage = (type: string, deadLetter: boolean): string =>
+  `No @OnVisiwiseEvent handler in this worker takes "${type}" events; ` +
+  (deadLetter
+    ? 'their jobs go to the failed set (queue.unhandledJobs: dead-letter), to replay once a handler is deployed.'
+    : 'their jobs are completed unhandled (set queue.unhandledJobs to dead-letter to keep them).');
+
+export const unhandledJobReason = (type: string): string =>
+  `no @OnVisiwiseEvent handler for "${type}" in the worker`;
+
 export const invalidDeliveryModeMessage = (): string =>
   "`delivery` must be 'inline', 'background' or 'queue'.";
 

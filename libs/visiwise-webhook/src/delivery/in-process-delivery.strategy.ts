@@ -3,15 +3,19 @@ import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
 import { VisiwiseWebhookException } from '../http/visiwise-webhook.exception';
 import {
   deliveryInProgressMessage,
+  keepUnparseableFailedLogMessage,
   shutdownTimeoutLogMessage,
   shuttingDownMessage,
   storeUnavailableMessage,
+  unparseableKeptLogMessage,
 } from './delivery.messages';
+import type { DeadLetterStore } from './dead-letter-store.interface';
 import { logStoreError } from './delivery-logging';
 import type { DeliveryStrategy, VisiwiseAckStatus } from './delivery-strategy.interface';
 import { HandleDependencies, IdempotencyStoreError, claimDelivery } from './handle-once';
 import type { VisiwiseDeliveryClaim } from './idempotency-store.interface';
 import { InFlight } from './in-flight';
+import type { UnparseableVisiwiseDelivery } from './unparseable-delivery';
 
 /**
  * What the two in-process modes (inline, background) share: they claim the delivery id before
@@ -21,13 +25,37 @@ import { InFlight } from './in-flight';
 export abstract class InProcessDeliveryStrategy implements DeliveryStrategy {
   protected readonly inFlight = new InFlight();
   private closing = false;
+  private readonly reportedUnparseable = new Set<string>();
 
   constructor(
     protected readonly deps: HandleDependencies,
     protected readonly logger: Logger,
+    private readonly deadLetters: DeadLetterStore,
   ) {}
 
   abstract deliver(event: AnyVisiwiseEvent): Promise<VisiwiseAckStatus>;
+
+  async keepUnparseable(delivery: UnparseableVisiwiseDelivery): Promise<VisiwiseAckStatus> {
+    if (this.closing) {
+      throw new VisiwiseWebhookException('shutting_down', shuttingDownMessage());
+    }
+    try {
+      await this.deadLetters.put(delivery);
+    } catch (error) {
+      const cause = error instanceof Error ? error.message : String(error);
+      this.logger.error(
+        `${keepUnparseableFailedLogMessage(delivery.id, delivery.reason)} ${cause}`,
+      );
+      throw new VisiwiseWebhookException('store_unavailable', storeUnavailableMessage());
+    }
+    // Once per reason and process: a sender-side change would otherwise log every delivery; the
+    // metrics count them and the dead letters list them all.
+    if (!this.reportedUnparseable.has(delivery.reason)) {
+      this.reportedUnparseable.add(delivery.reason);
+      this.logger.warn(unparseableKeptLogMessage(delivery.id, delivery.reason));
+    }
+    return 'unparseable';
+  }
 
   start(): void {
     // Work starts per delivery.

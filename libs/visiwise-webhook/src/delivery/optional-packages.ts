@@ -1,6 +1,7 @@
 import { VisiwiseConfigurationError } from '../signature/visiwise-configuration.error';
 import type { VisiwiseRedisConnection } from '../visiwise-webhook-options.interface';
 import { missingPackageMessage, redisUnreachableMessage } from './delivery.messages';
+import type { RedisDeadLetterClient } from './redis-dead-letter.store';
 import type { RedisIdempotencyClient } from './redis-idempotency.store';
 
 /*
@@ -10,7 +11,7 @@ import type { RedisIdempotencyClient } from './redis-idempotency.store';
  */
 
 /** The ioredis client surface this package uses. */
-export interface RedisClient extends RedisIdempotencyClient {
+export interface RedisClient extends RedisIdempotencyClient, RedisDeadLetterClient {
   status: string;
   connect(): Promise<void>;
   ping(): Promise<string>;

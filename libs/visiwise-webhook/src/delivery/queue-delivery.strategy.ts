@@ -3,7 +3,8 @@ import type { Job, Queue, Worker } from 'bullmq';
 import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
 import type { VisiwiseEventPublisher } from '../events/visiwise-event.publisher';
 import { VisiwiseWebhookException } from '../http/visiwise-webhook.exception';
-import { QUEUE_JOB_NAME } from './delivery.constants';
+import type { EnvelopeParseResult } from '../events/visiwise-event.parser';
+import { QUEUE_JOB_NAME, UNPARSEABLE_JOB_NAME } from './delivery.constants';
 import type { ResolvedDeliveryConfig } from './delivery-config';
 import {
   deliveryInProgressMessage,
@@ -11,6 +12,9 @@ import {
   jobFailedLogMessage,
   queueUnavailableMessage,
   shuttingDownMessage,
+  unhandledJobLogMessage,
+  unhandledJobReason,
+  unparseableKeptLogMessage,
   workerErrorLogMessage,
   workerRestartLogMessage,
   workerShutdownTimeoutLogMessage,
@@ -18,7 +22,13 @@ import {
 import { logHandlerErrors, logStoreError } from './delivery-logging';
 import type { DeliveryStrategy, VisiwiseAckStatus } from './delivery-strategy.interface';
 import { HandleDependencies, IdempotencyStoreError, handleOnce } from './handle-once';
-import { QueuedVisiwiseEvent, fromQueuedEvent, jobIdFor, toQueuedEvent } from './queued-event';
+import { toEvent, type EventSource } from './event-reader';
+import { VisiwiseJobData, fromQueuedEvent, jobIdFor, toQueuedEvent } from './queued-event';
+import {
+  UnparseableVisiwiseDelivery,
+  isUnparseableDelivery,
+  unparseableBody,
+} from './unparseable-delivery';
 
 type WorkerConnection = NonNullable<ConstructorParameters<BullMq['Worker']>[2]>['connection'];
 
@@ -31,7 +41,9 @@ type BullMq = typeof import('bullmq');
 export interface QueueStrategyDependencies extends HandleDependencies {
   readonly publisher: VisiwiseEventPublisher;
   readonly bullmq: BullMq;
-  readonly queue: Queue<QueuedVisiwiseEvent>;
+  readonly queue: Queue<VisiwiseJobData>;
+  /** Reads the envelope of a kept delivery's raw body, as the receiver does (with `readEnvelope`). */
+  readonly readEnvelope: (source: EventSource) => EnvelopeParseResult;
   /**
    * Connection options of the worker (BullMQ creates and closes its connections), or undefined
    * when this instance runs no worker.
@@ -51,9 +63,10 @@ export interface QueueStrategyDependencies extends HandleDependencies {
  * worker once the lock expires.
  */
 export class QueueDeliveryStrategy implements DeliveryStrategy {
-  private worker: Worker<QueuedVisiwiseEvent> | undefined;
+  private worker: Worker<VisiwiseJobData> | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private closing = false;
+  private readonly reported = new Set<string>();
 
   constructor(
     private readonly deps: QueueStrategyDependencies,
@@ -61,15 +74,38 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
   ) {}
 
   async deliver(event: AnyVisiwiseEvent): Promise<VisiwiseAckStatus> {
+    // A job with the same id already existing is not an error: BullMQ returns it unchanged.
+    await this.persist(QUEUE_JOB_NAME, toQueuedEvent(event), event.id);
+    return 'received';
+  }
+
+  /**
+   * Kept as a job that fails at once into the failed set (the queue mode's dead letters): replaying
+   * it runs it again, and the worker reads its body anew, with whatever `readEnvelope` it has then.
+   */
+  async keepUnparseable(delivery: UnparseableVisiwiseDelivery): Promise<VisiwiseAckStatus> {
+    await this.persist(UNPARSEABLE_JOB_NAME, delivery, delivery.id, { attempts: 1 });
+    this.reportOnce(`unparseable:${delivery.reason}`, () => {
+      this.logger.warn(unparseableKeptLogMessage(delivery.id, delivery.reason));
+    });
+    return 'unparseable';
+  }
+
+  /** Adds a job within `enqueueTimeoutMs`, or throws the 503 that makes Visiwise retry. */
+  private async persist(
+    name: string,
+    data: VisiwiseJobData,
+    deliveryId: string,
+    options: { readonly attempts?: number } = {},
+  ): Promise<void> {
     if (this.closing) {
       throw new VisiwiseWebhookException('shutting_down', shuttingDownMessage());
     }
     const { queue, config } = this.deps;
     let timer: NodeJS.Timeout | undefined;
     try {
-      // A job with the same id already existing is not an error: BullMQ returns it unchanged.
       await Promise.race([
-        queue.add(QUEUE_JOB_NAME, toQueuedEvent(event), { jobId: jobIdFor(event.id) }),
+        queue.add(name, data, { jobId: jobIdFor(deliveryId), ...options }),
         new Promise((_, reject) => {
           timer = setTimeout(() => {
             reject(new Error(`not stored within ${config.enqueueTimeoutMs} ms`));
@@ -78,13 +114,12 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
       ]);
     } catch (error) {
       this.logger.error(
-        `${enqueueFailedLogMessage(event.id)} ${error instanceof Error ? error.message : String(error)}`,
+        `${enqueueFailedLogMessage(deliveryId)} ${error instanceof Error ? error.message : String(error)}`,
       );
       throw new VisiwiseWebhookException('queue_unavailable', queueUnavailableMessage());
     } finally {
       clearTimeout(timer);
     }
-    return 'received';
   }
 
   start(): void {
@@ -135,7 +170,7 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
   /** Creates a worker, makes it the current one, and runs it once the connection is ready. */
   private createWorker(): void {
     const { bullmq, config } = this.deps;
-    const worker = new bullmq.Worker<QueuedVisiwiseEvent>(config.name, (job) => this.process(job), {
+    const worker = new bullmq.Worker<VisiwiseJobData>(config.name, (job) => this.process(job), {
       connection: this.deps.workerConnection as unknown as WorkerConnection,
       prefix: config.prefix,
       concurrency: config.concurrency,
@@ -160,8 +195,47 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
     this.createWorker();
   }
 
-  private async process(job: Job<QueuedVisiwiseEvent>): Promise<void> {
-    const event = fromQueuedEvent(job.data);
+  /** The event of a job; throws an UnrecoverableError for a body that is still not an event. */
+  private eventOf(job: Job<VisiwiseJobData>): AnyVisiwiseEvent {
+    const data = job.data;
+    if (!isUnparseableDelivery(data)) {
+      return fromQueuedEvent(data);
+    }
+    const parsed = this.deps.readEnvelope({
+      rawBody: unparseableBody(data),
+      parsedBody: undefined,
+    });
+    if (!parsed.ok) {
+      throw new this.deps.bullmq.UnrecoverableError(data.message);
+    }
+    const signedAt = new Date(Number(data.headers['svix-timestamp']) * 1000);
+    return toEvent(
+      parsed.envelope,
+      { id: data.id, timestamp: signedAt },
+      new Date(data.receivedAt),
+    );
+  }
+
+  private reportOnce(key: string, report: () => void): void {
+    if (!this.reported.has(key) && this.reported.size < 1000) {
+      this.reported.add(key);
+      report();
+    }
+  }
+
+  private async process(job: Job<VisiwiseJobData>): Promise<void> {
+    const event = this.eventOf(job);
+    if (this.deps.publisher.handlerCount(event.type) === 0) {
+      // Not claimed: a replay after a handler is deployed handles it.
+      const deadLetter = this.deps.config.unhandledJobs === 'dead-letter';
+      this.reportOnce(`unhandled:${event.type}`, () => {
+        this.logger.warn(unhandledJobLogMessage(event.type, deadLetter));
+      });
+      if (deadLetter) {
+        throw new this.deps.bullmq.UnrecoverableError(unhandledJobReason(event.type));
+      }
+      return;
+    }
     const attempt = job.attemptsMade + 1;
     const attempts = job.opts.attempts ?? 1;
     let outcome;

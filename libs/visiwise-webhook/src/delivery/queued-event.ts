@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
+import { NO_ISSUES } from '../events/visiwise-event.parser';
+import type { UnparseableVisiwiseDelivery } from './unparseable-delivery';
 
 /**
  * A verified event as stored in a BullMQ job of the queue mode (JSON: dates as ISO strings). The
@@ -11,7 +13,12 @@ export interface QueuedVisiwiseEvent {
   readonly timestamp: string;
   readonly receivedAt: string;
   readonly data: Record<string, unknown>;
+  /** The event's payload issues; absent when clean (and in jobs queued before the field existed). */
+  readonly issues?: readonly string[];
 }
+
+/** What a job of the queue holds: an event, or a delivery kept as unparseable. */
+export type VisiwiseJobData = QueuedVisiwiseEvent | UnparseableVisiwiseDelivery;
 
 export function toQueuedEvent(event: AnyVisiwiseEvent): QueuedVisiwiseEvent {
   return {
@@ -20,6 +27,7 @@ export function toQueuedEvent(event: AnyVisiwiseEvent): QueuedVisiwiseEvent {
     timestamp: event.timestamp.toISOString(),
     receivedAt: event.receivedAt.toISOString(),
     data: event.data,
+    ...(event.issues.length > 0 ? { issues: event.issues } : {}),
   };
 }
 
@@ -30,6 +38,7 @@ export function fromQueuedEvent(queued: QueuedVisiwiseEvent): AnyVisiwiseEvent {
     timestamp: new Date(queued.timestamp),
     receivedAt: new Date(queued.receivedAt),
     data: queued.data,
+    issues: queued.issues ?? NO_ISSUES,
   };
 }
 

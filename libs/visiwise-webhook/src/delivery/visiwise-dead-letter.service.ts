@@ -3,31 +3,40 @@ import type { FailedEventsPage, FailedVisiwiseEvent } from './visiwise-dead-lett
 import { VisiwiseDeliveryRuntime } from './visiwise-delivery.runtime';
 
 /**
- * The dead-letter set of `delivery: 'queue'`, injectable in your services (an admin controller, a
- * scheduled job, a health check): list the events whose jobs exhausted their attempts, and replay
- * them once the cause is fixed. Methods throw a VisiwiseConfigurationError in other modes.
+ * The dead letters, injectable in your services (an admin controller, a scheduled job, a health
+ * check): list them and replay them once the cause is fixed. In every mode they hold the verified
+ * deliveries whose body could not be read as an event (cause `unparseable`): replaying one reads its
+ * body anew (with the `readEnvelope` option in force then) and delivers it if it is an event now.
+ * In queue mode they are BullMQ's failed set and also hold the events whose jobs exhausted their
+ * attempts (`failed`) and, with `queue.unhandledJobs: 'dead-letter'`, jobs no handler took
+ * (`no_handler`). The inline and background modes keep theirs in memory (this process, bounded)
+ * or in Redis (`deadLetters.store`).
  */
 @Injectable()
 export class VisiwiseDeadLetterService {
   /** @internal Created by Nest's injector. */
   constructor(private readonly runtime: VisiwiseDeliveryRuntime) {}
 
-  /** Failed events, most recent first. */
+  /** Dead letters, most recent first. */
   list(page?: FailedEventsPage): Promise<FailedVisiwiseEvent[]> {
     return this.runtime.getDeadLetters().list(page);
   }
 
-  /** How many events are in the failed set. */
+  /** How many dead letters there are. */
   count(): Promise<number> {
     return this.runtime.getDeadLetters().count();
   }
 
-  /** Replays one failed event by delivery id (svix-id); false if it is not in the failed set. */
+  /**
+   * Replays one dead letter by delivery id (svix-id); false if there is no such entry, or (in the
+   * inline and background modes) its body is still not an event. In inline mode a handler failure
+   * rejects, and the entry stays.
+   */
   replay(deliveryId: string): Promise<boolean> {
     return this.runtime.getDeadLetters().replay(deliveryId);
   }
 
-  /** Replays every failed event; resolves how many were replayed. */
+  /** Replays every dead letter; resolves how many were replayed. */
   replayAll(): Promise<number> {
     return this.runtime.getDeadLetters().replayAll();
   }

@@ -1,20 +1,34 @@
 import type { Job, Queue } from 'bullmq';
-import { QueuedVisiwiseEvent, jobIdFor } from './queued-event';
+import { unhandledJobReason } from './delivery.messages';
+import { VisiwiseJobData, jobIdFor } from './queued-event';
+import { UnparseableVisiwiseDelivery, isUnparseableDelivery } from './unparseable-delivery';
 
-/** An event whose queued job exhausted its attempts (the dead-letter set). */
+/**
+ * Why an event is in the dead letters: its handlers kept failing (`failed`), its verified body
+ * could not be read as an event (`unparseable`), or no handler of the worker takes its type
+ * (`no_handler`, with `queue.unhandledJobs: 'dead-letter'`).
+ */
+export type VisiwiseDeadLetterCause = 'failed' | 'unparseable' | 'no_handler';
+
+/** An entry of the dead letters. */
 export interface FailedVisiwiseEvent {
   /** The delivery id (svix-id). */
   readonly id: string;
-  readonly type: string;
-  /** The last error, as BullMQ stored it. */
+  /** The event type; undefined for a body that could not be read as an event. */
+  readonly type: string | undefined;
+  readonly cause: VisiwiseDeadLetterCause;
+  /** The last error, or why the body is not an event. */
   readonly failedReason: string;
   readonly attemptsMade: number;
   readonly failedAt: Date | undefined;
   readonly receivedAt: Date;
+  /** The event's payload; empty for an unparseable delivery (see `delivery`). */
   readonly data: Record<string, unknown>;
+  /** For an unparseable delivery: its raw body (base64), signed headers and reason, as received. */
+  readonly delivery?: UnparseableVisiwiseDelivery;
 }
 
-/** Paging of {@link VisiwiseDeadLetters.list}. */
+/** Paging of {@link VisiwiseDeadLetterSet.list}. */
 export interface FailedEventsPage {
   /** @default 0 */
   offset?: number;
@@ -22,32 +36,87 @@ export interface FailedEventsPage {
   limit?: number;
 }
 
-function toFailedEvent(job: Job<QueuedVisiwiseEvent>): FailedVisiwiseEvent {
+/** What every kind of dead letters offers (the BullMQ failed set, the in-process store). */
+export interface VisiwiseDeadLetterSet {
+  /** Entries, most recent first. */
+  list(page?: FailedEventsPage): Promise<FailedVisiwiseEvent[]>;
+  /** How many entries there are. */
+  count(): Promise<number>;
+  /** Replays one entry by delivery id; resolves false if there is no such entry. */
+  replay(deliveryId: string): Promise<boolean>;
+  /** Replays every entry there is at the time of the call; resolves how many were replayed. */
+  replayAll(): Promise<number>;
+}
+
+/** Offset and limit of a page, with the defaults applied. */
+export function pageBounds(page: FailedEventsPage): { offset: number; limit: number } {
   return {
-    id: job.data.id,
-    type: job.data.type,
+    offset: Math.max(0, Math.floor(page.offset ?? 0)),
+    limit: Math.max(1, Math.floor(page.limit ?? 100)),
+  };
+}
+
+/** An unparseable delivery as a dead-letter entry. */
+export function unparseableEntry(
+  delivery: UnparseableVisiwiseDelivery,
+  failure: { attemptsMade: number; failedAt: Date | undefined } = {
+    attemptsMade: 0,
+    failedAt: new Date(delivery.receivedAt),
+  },
+): FailedVisiwiseEvent {
+  return {
+    id: delivery.id,
+    type: undefined,
+    cause: 'unparseable',
+    failedReason: delivery.message,
+    attemptsMade: failure.attemptsMade,
+    failedAt: failure.failedAt,
+    receivedAt: new Date(delivery.receivedAt),
+    data: {},
+    delivery,
+  };
+}
+
+/** The fields of a failed job an entry is made of. */
+type DeadJob = Pick<Job<VisiwiseJobData>, 'data' | 'failedReason' | 'attemptsMade' | 'finishedOn'>;
+
+const isJob = (job: Job<VisiwiseJobData> | undefined): job is Job<VisiwiseJobData> =>
+  job !== undefined;
+
+function toFailedEvent(job: DeadJob): FailedVisiwiseEvent {
+  const failedAt = job.finishedOn === undefined ? undefined : new Date(job.finishedOn);
+  const data = job.data;
+  if (isUnparseableDelivery(data)) {
+    return unparseableEntry(data, { attemptsMade: job.attemptsMade, failedAt });
+  }
+  return {
+    id: data.id,
+    type: data.type,
+    cause: job.failedReason === unhandledJobReason(data.type) ? 'no_handler' : 'failed',
     failedReason: job.failedReason,
     attemptsMade: job.attemptsMade,
-    failedAt: job.finishedOn === undefined ? undefined : new Date(job.finishedOn),
-    receivedAt: new Date(job.data.receivedAt),
-    data: job.data.data,
+    failedAt,
+    receivedAt: new Date(data.receivedAt),
+    data: data.data,
   };
 }
 
 /**
- * The failed (dead-letter) set of the queue mode: lists events whose jobs exhausted their
- * attempts, and replays them (the job goes back to the queue with a fresh attempt budget). Works on
- * any BullMQ `Queue` of this package, inside Nest (VisiwiseDeadLetterService) or outside (CLI).
+ * The failed (dead-letter) set of the queue mode: lists the events whose jobs exhausted their
+ * attempts, deliveries kept as unparseable and, if so configured, jobs no handler took; replays
+ * them (the job goes back to the queue with a fresh attempt budget, and an unparseable body is read
+ * anew). Works on any BullMQ `Queue` of this package, inside Nest (VisiwiseDeadLetterService) or
+ * outside (CLI).
  */
-export class VisiwiseDeadLetters {
-  constructor(private readonly queue: Queue<QueuedVisiwiseEvent>) {}
+export class VisiwiseDeadLetters implements VisiwiseDeadLetterSet {
+  constructor(private readonly queue: Queue<VisiwiseJobData>) {}
 
   /** Failed events, most recent first. */
   async list(page: FailedEventsPage = {}): Promise<FailedVisiwiseEvent[]> {
-    const offset = Math.max(0, Math.floor(page.offset ?? 0));
-    const limit = Math.max(1, Math.floor(page.limit ?? 100));
+    const { offset, limit } = pageBounds(page);
     const jobs = await this.queue.getFailed(offset, offset + limit - 1);
-    return jobs.filter((job): job is Job<QueuedVisiwiseEvent> => Boolean(job)).map(toFailedEvent);
+    // getFailed() leaves holes for jobs removed meanwhile, whatever its type says.
+    return jobs.filter(isJob).map(toFailedEvent);
   }
 
   /** How many events are in the failed set. */
@@ -70,11 +139,11 @@ export class VisiwiseDeadLetters {
    * again meanwhile is not replayed twice); resolves how many were sent back to the queue.
    */
   async replayAll(): Promise<number> {
-    const snapshot: Job<QueuedVisiwiseEvent>[] = [];
+    const snapshot: Job<VisiwiseJobData>[] = [];
     const pageSize = 500;
     for (let offset = 0; ; offset += pageSize) {
       const jobs = await this.queue.getFailed(offset, offset + pageSize - 1);
-      snapshot.push(...jobs.filter((job): job is Job<QueuedVisiwiseEvent> => Boolean(job)));
+      snapshot.push(...jobs.filter(isJob));
       if (jobs.length < pageSize) {
         break;
       }

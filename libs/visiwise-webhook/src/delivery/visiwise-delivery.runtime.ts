@@ -36,9 +36,15 @@ import {
   loadBullMq,
 } from './optional-packages';
 import { QueueDeliveryStrategy } from './queue-delivery.strategy';
-import type { QueuedVisiwiseEvent } from './queued-event';
+import type { DeadLetterStore } from './dead-letter-store.interface';
+import { readDeliveryEnvelope, toEvent, type EventSource } from './event-reader';
+import { InProcessDeadLetters } from './in-process-dead-letters';
+import { MemoryDeadLetterStore } from './memory-dead-letter.store';
+import type { VisiwiseJobData } from './queued-event';
+import { RedisDeadLetterStore } from './redis-dead-letter.store';
 import { RedisIdempotencyStore } from './redis-idempotency.store';
-import { VisiwiseDeadLetters } from './visiwise-dead-letters';
+import { unparseableBody, type UnparseableVisiwiseDelivery } from './unparseable-delivery';
+import { VisiwiseDeadLetters, type VisiwiseDeadLetterSet } from './visiwise-dead-letters';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -56,8 +62,8 @@ export class VisiwiseDeliveryRuntime
   private readonly clients: RedisClient[] = [];
   private strategy: DeliveryStrategy | undefined;
   private store: VisiwiseIdempotencyStore | undefined;
-  private queue: Queue<QueuedVisiwiseEvent> | undefined;
-  private deadLetters: VisiwiseDeadLetters | undefined;
+  private queue: Queue<VisiwiseJobData> | undefined;
+  private deadLetters: VisiwiseDeadLetterSet | undefined;
   private shuttingDown = false;
 
   constructor(
@@ -81,11 +87,15 @@ export class VisiwiseDeliveryRuntime
     };
     switch (delivery.mode) {
       case 'inline':
-        this.strategy = new InlineDeliveryStrategy(deps, this.logger);
+      case 'background': {
+        const store = await this.createDeadLetterStore();
+        this.strategy =
+          delivery.mode === 'inline'
+            ? new InlineDeliveryStrategy(deps, this.logger, store)
+            : new BackgroundDeliveryStrategy(deps, this.logger, store);
+        this.deadLetters = new InProcessDeadLetters(store, (kept) => this.redeliver(kept));
         return;
-      case 'background':
-        this.strategy = new BackgroundDeliveryStrategy(deps, this.logger);
-        return;
+      }
       case 'queue': {
         const { queue: queueConfig } = delivery;
         if (this.clients.length === 0) {
@@ -96,7 +106,7 @@ export class VisiwiseDeliveryRuntime
         if (!bullmq) {
           throw new VisiwiseConfigurationError(notQueueModeMessage());
         }
-        this.queue = new bullmq.Queue<QueuedVisiwiseEvent>(queueConfig.name, {
+        this.queue = new bullmq.Queue<VisiwiseJobData>(queueConfig.name, {
           // Fail fast when Redis is down: a command waits for one reconnection attempt at most,
           // and enqueueTimeoutMs bounds the rest, so the HTTP path answers 503 instead of hanging.
           // (enableOfflineQueue: false would be faster still, but makes ioredis's ready check fail
@@ -126,6 +136,7 @@ export class VisiwiseDeliveryRuntime
             publisher: this.publisher,
             bullmq,
             queue: this.queue,
+            readEnvelope: (source: EventSource) => readDeliveryEnvelope(this.config, source),
             config: queueConfig,
             // Workers block on Redis and must wait through reconnects (BullMQ requires this).
             workerConnection: queueConfig.runWorker
@@ -173,12 +184,46 @@ export class VisiwiseDeliveryRuntime
     return this.strategy.deliver(event);
   }
 
-  /** The failed (dead-letter) set; only in queue mode. */
-  getDeadLetters(): VisiwiseDeadLetters {
+  /** Keeps a verified delivery that is not a usable event in the dead letters of the mode. */
+  keepUnparseable(delivery: UnparseableVisiwiseDelivery): Promise<VisiwiseAckStatus> {
+    if (!this.strategy) {
+      throw new Error('VisiwiseDeliveryRuntime used before module initialisation');
+    }
+    return this.strategy.keepUnparseable(delivery);
+  }
+
+  /** The dead letters of the configured mode. */
+  getDeadLetters(): VisiwiseDeadLetterSet {
     if (!this.deadLetters) {
-      throw new VisiwiseConfigurationError(notQueueModeMessage());
+      throw new Error('VisiwiseDeliveryRuntime used before module initialisation');
     }
     return this.deadLetters;
+  }
+
+  /** Reads a kept delivery's body anew and delivers it if it is an event now (in-process modes). */
+  private async redeliver(kept: UnparseableVisiwiseDelivery): Promise<boolean> {
+    const parsed = readDeliveryEnvelope(this.config, {
+      rawBody: unparseableBody(kept),
+      parsedBody: undefined,
+    });
+    if (!parsed.ok) {
+      return false;
+    }
+    const signedAt = new Date(Number(kept.headers['svix-timestamp']) * 1000);
+    await this.deliver(toEvent(parsed.envelope, { id: kept.id, timestamp: signedAt }, new Date()));
+    return true;
+  }
+
+  private async createDeadLetterStore(): Promise<DeadLetterStore> {
+    const { deadLetters } = this.config.delivery;
+    if (deadLetters.store === 'memory') {
+      return new MemoryDeadLetterStore(deadLetters.maxEntries);
+    }
+    // The idempotency store's connection when there is one: dead letters are written rarely.
+    const client =
+      this.clients[0] ??
+      (await this.connect({ enableOfflineQueue: false, maxRetriesPerRequest: 1 }));
+    return new RedisDeadLetterStore(client, deadLetters.keyPrefix);
   }
 
   private async createStore(): Promise<VisiwiseIdempotencyStore> {

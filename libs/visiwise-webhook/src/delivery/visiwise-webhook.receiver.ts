@@ -1,17 +1,18 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { noHandlerLogMessage, unknownTypeLogMessage } from '../events/events.messages';
-import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
-import { VisiwiseEventPublisher } from '../events/visiwise-event.publisher';
 import {
-  isBuiltInEventType,
-  parseVisiwiseEnvelope,
-  readVisiwiseEnvelope,
-} from '../events/visiwise-event.parser';
+  invalidPayloadMessage,
+  noHandlerLogMessage,
+  unknownTypeLogMessage,
+} from '../events/events.messages';
+import { VisiwiseEventPublisher } from '../events/visiwise-event.publisher';
+import { isBuiltInEventType } from '../events/visiwise-event.parser';
 import { VisiwiseWebhookException } from '../http/visiwise-webhook.exception';
 import type { VerifiedWebhookRequest } from '../http/webhook-request';
 import { LOGGER_CONTEXT, VISIWISE_WEBHOOK_CONFIG } from '../visiwise-webhook.constants';
 import type { VisiwiseWebhookConfig } from '../visiwise-webhook.config';
 import type { VisiwiseAckStatus } from './delivery-strategy.interface';
+import { readDeliveryEnvelope, toEvent } from './event-reader';
+import type { UnparseableVisiwiseDelivery } from './unparseable-delivery';
 import { VisiwiseDeliveryRuntime } from './visiwise-delivery.runtime';
 
 const MAX_CHECKED_TYPES = 1000;
@@ -19,7 +20,8 @@ const MAX_CHECKED_TYPES = 1000;
 /**
  * Turns a verified delivery into an event and hands it to the configured delivery mode, which
  * decides when it is acknowledged. The event comes from the platform's parse of the verified bytes
- * when there is one (one JSON parse per delivery), else from parsing them (`reparseRawBody`).
+ * when there is one (one JSON parse per delivery), else from parsing them (`reparseRawBody`). A
+ * body that is no usable envelope is kept in the dead letters (or refused, in strict mode).
  */
 @Injectable()
 export class VisiwiseWebhookReceiver {
@@ -38,37 +40,34 @@ export class VisiwiseWebhookReceiver {
    */
   receive(verified: VerifiedWebhookRequest): Promise<VisiwiseAckStatus> {
     try {
-      return this.runtime.deliver(this.toEvent(verified));
+      const parsed = readDeliveryEnvelope(this.config, verified);
+      const strict = this.config.payload.validation === 'strict';
+      if (!parsed.ok) {
+        if (strict) {
+          throw new VisiwiseWebhookException(parsed.problem, parsed.message);
+        }
+        return this.runtime.keepUnparseable(
+          toUnparseable(verified, parsed.problem, parsed.message),
+        );
+      }
+      const { envelope } = parsed;
+      if (strict && envelope.issues.length > 0) {
+        throw new VisiwiseWebhookException(
+          'invalid_payload',
+          invalidPayloadMessage(envelope.type, envelope.issues),
+        );
+      }
+      this.reportUnusualType(envelope.type);
+      return this.runtime.deliver(toEvent(envelope, verified.delivery, new Date()));
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
   }
 
-  private toEvent(verified: VerifiedWebhookRequest): AnyVisiwiseEvent {
-    const { delivery, rawBody, parsedBody } = verified;
-    const { maxJsonDepth, reparseRawBody } = this.config.http;
-    const parsed =
-      parsedBody === undefined || reparseRawBody
-        ? parseVisiwiseEnvelope(rawBody, { maxDepth: maxJsonDepth })
-        : readVisiwiseEnvelope(parsedBody, { maxDepth: maxJsonDepth });
-    if (!parsed.ok) {
-      throw new VisiwiseWebhookException(parsed.problem, parsed.message);
-    }
-    const { type, data, timestamp } = parsed.envelope;
-    const event = {
-      id: delivery.id,
-      type,
-      timestamp: timestamp ?? delivery.timestamp,
-      data,
-      receivedAt: new Date(),
-    } as AnyVisiwiseEvent;
-    this.reportUnusualType(type);
-    return event;
-  }
-
   // Once per type and process: unknown types are normal (forward compatibility), not log floods.
   // Handlers are all registered at bootstrap, so one look per type is enough (and keeps the
-  // listener lookups off the per-delivery path).
+  // listener lookups off the per-delivery path). In queue mode the handlers may live in other
+  // processes: the worker reports a type it has no handler for.
   private reportUnusualType(type: string): void {
     if (this.checkedTypes.has(type)) {
       return;
@@ -81,9 +80,34 @@ export class VisiwiseWebhookReceiver {
       return;
     }
     if (handlerCount === 0) {
-      this.logger.warn(noHandlerLogMessage(type));
+      if (this.config.delivery.mode !== 'queue') {
+        this.logger.warn(noHandlerLogMessage(type));
+      }
     } else {
       this.logger.log(unknownTypeLogMessage(type));
     }
   }
+}
+
+/** What the dead letters keep of a verified body that is not a usable envelope. */
+function toUnparseable(
+  verified: VerifiedWebhookRequest,
+  reason: UnparseableVisiwiseDelivery['reason'],
+  message: string,
+): UnparseableVisiwiseDelivery {
+  const { delivery, rawBody, headers } = verified;
+  const signature = headers['svix-signature'] ?? headers['webhook-signature'] ?? '';
+  return {
+    kind: 'unparseable',
+    id: delivery.id,
+    reason,
+    message,
+    receivedAt: new Date().toISOString(),
+    headers: {
+      'svix-id': delivery.id,
+      'svix-timestamp': String(Math.floor(delivery.timestamp.getTime() / 1000)),
+      'svix-signature': Array.isArray(signature) ? signature.join(' ') : signature,
+    },
+    rawBody: rawBody.toString('base64'),
+  };
 }

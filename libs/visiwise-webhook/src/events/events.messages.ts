@@ -12,10 +12,11 @@ export const invalidEventTypeMessage = (): string =>
   'The event "type" must be 1 to 128 characters of letters, digits, ".", "_" or "-", starting ' +
   'with a letter or digit.';
 
-export const invalidPayloadMessage = (type: string, problem: string): string =>
-  `The "data" of a "${type}" event is unusable: ${problem}.`;
+/** The 400 of `payloadValidation: 'strict'`: the payload's issues, joined. */
+export const invalidPayloadMessage = (type: string, issues: readonly string[]): string =>
+  `The "data" of a "${type}" event does not have the expected shape: ${issues.join('; ')}.`;
 
-/** The `problem` part of {@link invalidPayloadMessage}: a required field is missing or mistyped. */
+/** One of an event's `issues`: a required field is missing or mistyped. */
 export const payloadFieldProblem = (field: string, expected: string): string =>
   `"${field}" must be ${expected}`;
 

@@ -65,6 +65,15 @@ export interface VisiwiseEvent<K extends string = VisiwiseEventType> {
   readonly data: VisiwiseEventData<K>;
   /** When this process received the delivery. */
   readonly receivedAt: Date;
+  /**
+   * What the checks of this event's type found wrong with `data`, one message a problem (e.g.
+   * `"trackingReference" must be a non-empty string`); empty when clean. Visiwise does not publish
+   * its payload schema, so a signed delivery whose `data` does not match the expected shape is
+   * still handed to its handlers, never refused: while this is not empty, the fields it names may
+   * be missing or of another type than `data`'s type says. Decide in the handler whether to use,
+   * park or skip such an event (`payloadValidation: 'strict'` refuses them with a 400 instead).
+   */
+  readonly issues: readonly string[];
 }
 
 /** Distributes over a union of types: `VisiwiseEventOf<'a' | 'b'>` = `VisiwiseEvent<'a'> | VisiwiseEvent<'b'>`. */

@@ -7,7 +7,6 @@ import {
 import {
   invalidEnvelopeMessage,
   invalidJsonMessage,
-  invalidPayloadMessage,
   jsonTooDeepMessage,
   payloadFieldProblem,
 } from './events.messages';
@@ -99,11 +98,13 @@ describe('readVisiwiseEnvelope', () => {
 
 const parse = (body: unknown) => parseVisiwiseEnvelope(Buffer.from(JSON.stringify(body)));
 
-const invalid = (type: string, field: string, expected: string) => ({
-  ok: false,
-  problem: 'invalid_payload',
-  message: invalidPayloadMessage(type, payloadFieldProblem(field, expected)),
-});
+/** The issues a payload's checks found: the event is still read, with them listed. */
+const issuesOf = (body: unknown): readonly string[] | undefined => {
+  const parsed = parse(body);
+  return parsed.ok ? parsed.envelope.issues : undefined;
+};
+
+const issue = (field: string, expected: string) => payloadFieldProblem(field, expected);
 
 describe('parseVisiwiseEnvelope: payload checks of the built-in types', () => {
   it('knows the known and the inferred event types, and nothing else', () => {
@@ -137,7 +138,7 @@ describe('parseVisiwiseEnvelope: payload checks of the built-in types', () => {
   ])('accepts a minimal %s (only what a handler cannot do without)', (type, data) => {
     expect(parse({ type, data })).toEqual({
       ok: true,
-      envelope: { type, data, timestamp: undefined },
+      envelope: { type, data, timestamp: undefined, issues: [] },
     });
   });
 
@@ -150,54 +151,68 @@ describe('parseVisiwiseEnvelope: payload checks of the built-in types', () => {
     });
   });
 
-  it('refuses shipment.tracked without a non-empty trackingReference', () => {
+  it('lists the issues of shipment.tracked without a non-empty trackingReference', () => {
     const { data } = buildShipmentTracked();
-    expect(parse({ type: 'shipment.tracked', data: { ...data, trackingReference: '' } })).toEqual(
-      invalid('shipment.tracked', 'trackingReference', 'a non-empty string'),
-    );
-    // A snake_case payload is refused (the typed field would be missing) with the field named.
+    const trackingReference = issue('trackingReference', 'a non-empty string');
     expect(
-      parse({ type: 'shipment.tracked', data: { tracking_reference: 'MSCU1234566' } }),
-    ).toEqual(invalid('shipment.tracked', 'trackingReference', 'a non-empty string'));
+      issuesOf({ type: 'shipment.tracked', data: { ...data, trackingReference: '' } }),
+    ).toEqual([trackingReference]);
+    // A snake_case payload is still read, with the typed field it lacks named as its issue.
+    const snake = parse({ type: 'shipment.tracked', data: { tracking_reference: 'MSCU1234566' } });
+    expect(snake).toEqual({
+      ok: true,
+      envelope: {
+        type: 'shipment.tracked',
+        data: { tracking_reference: 'MSCU1234566' },
+        timestamp: undefined,
+        issues: [trackingReference],
+      },
+    });
+    expect(issuesOf(buildShipmentTracked())).toEqual([]);
   });
 
-  it('refuses shipment.tracking_failed without shipment.trackingReference', () => {
-    expect(parse({ type: 'shipment.tracking_failed', data: { trackStatus: {} } })).toEqual(
-      invalid('shipment.tracking_failed', 'shipment.trackingReference', 'a non-empty string'),
-    );
-    expect(parse({ type: 'shipment.tracking_failed', data: { shipment: 'FFAU1122330' } })).toEqual(
-      invalid('shipment.tracking_failed', 'shipment.trackingReference', 'a non-empty string'),
-    );
-    expect(parse(buildShipmentTrackingFailed()).ok).toBe(true);
+  it('lists the issues of shipment.tracking_failed without shipment.trackingReference', () => {
+    const reference = issue('shipment.trackingReference', 'a non-empty string');
+    expect(issuesOf({ type: 'shipment.tracking_failed', data: { trackStatus: {} } })).toEqual([
+      reference,
+    ]);
+    expect(
+      issuesOf({ type: 'shipment.tracking_failed', data: { shipment: 'FFAU1122330' } }),
+    ).toEqual([reference]);
+    expect(issuesOf(buildShipmentTrackingFailed())).toEqual([]);
   });
 
-  it('refuses shipment.arrival_time_changed without a current arrival object', () => {
+  it('lists every issue of shipment.arrival_time_changed, not only the first', () => {
     const { data } = buildShipmentArrivalTimeChanged();
-    expect(
-      parse({ type: 'shipment.arrival_time_changed', data: { ...data, current: null } }),
-    ).toEqual(invalid('shipment.arrival_time_changed', 'current', 'an object'));
-    expect(
-      parse({ type: 'shipment.arrival_time_changed', data: { ...data, shipment: {} } }),
-    ).toEqual(
-      invalid('shipment.arrival_time_changed', 'shipment.trackingReference', 'a non-empty string'),
-    );
+    const type = 'shipment.arrival_time_changed';
+    expect(issuesOf({ type, data: { ...data, current: null } })).toEqual([
+      issue('current', 'an object'),
+    ]);
+    expect(issuesOf({ type, data: { ...data, shipment: {}, current: 'soon' } })).toEqual([
+      issue('shipment.trackingReference', 'a non-empty string'),
+      issue('current', 'an object'),
+    ]);
   });
 
-  it('refuses shipment.container_movement without the container number or the movement', () => {
+  it('lists the issues of shipment.container_movement without the container number or the movement', () => {
     const { data } = buildShipmentContainerMovement();
     const type = 'shipment.container_movement';
-    expect(parse({ type, data: { ...data, container: { id: '1' } } })).toEqual(
-      invalid(type, 'container.number', 'a non-empty string'),
-    );
-    expect(parse({ type, data: { ...data, event: [] } })).toEqual(
-      invalid(type, 'event', 'an object'),
-    );
-    expect(parse({ type, data: { ...data, shipment: undefined } })).toEqual(
-      invalid(type, 'shipment.trackingReference', 'a non-empty string'),
-    );
+    expect(issuesOf({ type, data: { ...data, container: { id: '1' } } })).toEqual([
+      issue('container.number', 'a non-empty string'),
+    ]);
+    expect(issuesOf({ type, data: { ...data, event: [] } })).toEqual([issue('event', 'an object')]);
+    expect(issuesOf({ type, data: { ...data, shipment: undefined } })).toEqual([
+      issue('shipment.trackingReference', 'a non-empty string'),
+    ]);
+  });
+
+  it('shares one frozen empty list between clean events', () => {
+    const first = issuesOf(buildShipmentTracked());
+    expect(first).toBe(issuesOf(buildShipmentTrackingFailed()));
+    expect(Object.isFrozen(first)).toBe(true);
   });
 
   it('does not check types it does not know', () => {
-    expect(parse({ type: 'shipment.created', data: {} }).ok).toBe(true);
+    expect(issuesOf({ type: 'shipment.created', data: {} })).toEqual([]);
   });
 });

@@ -6,14 +6,30 @@ import {
   invalidEnvelopeMessage,
   invalidEventTypeMessage,
   invalidJsonMessage,
-  invalidPayloadMessage,
   jsonTooDeepMessage,
   payloadFieldProblem,
 } from './events.messages';
 
-/** Why a verified body could not become an event. */
+/**
+ * Why a verified body could not become an event (`invalid_payload` only with
+ * `payloadValidation: 'strict'`: otherwise a payload that fails its type's checks is still an
+ * event, with its issues listed).
+ */
 export type VisiwiseEnvelopeProblem =
   'invalid_json' | 'json_too_deep' | 'invalid_envelope' | 'invalid_event_type' | 'invalid_payload';
+
+/** The problems that leave no usable envelope: such a delivery is kept as unparseable. */
+export type VisiwiseUnparseableReason = Exclude<VisiwiseEnvelopeProblem, 'invalid_payload'>;
+
+/**
+ * What a `readEnvelope` option returns for a body the built-in reader could not use: the event's
+ * type and payload, and its time if the body has one.
+ */
+export interface VisiwiseEnvelopeInput {
+  readonly type: string;
+  readonly data: Record<string, unknown>;
+  readonly timestamp?: string | number | Date;
+}
 
 /** Options of {@link parseVisiwiseEnvelope}. */
 export interface EnvelopeParseOptions {
@@ -24,18 +40,25 @@ export interface EnvelopeParseOptions {
 /** Visiwise payloads nest about 7 levels; far deeper is hostile or broken. */
 export const DEFAULT_MAX_JSON_DEPTH = 32;
 
-/** A body that parsed into `{ type, data }`, with the envelope timestamp if it had one. */
+/**
+ * A body that parsed into `{ type, data }`, with the envelope timestamp if it had one and what the
+ * payload checks of its type found (empty when clean).
+ */
 export interface VisiwiseEnvelope {
   readonly type: string;
   readonly data: Record<string, unknown>;
   readonly timestamp: Date | undefined;
+  readonly issues: readonly string[];
 }
 
 export type EnvelopeParseResult =
   | { readonly ok: true; readonly envelope: VisiwiseEnvelope }
-  | { readonly ok: false; readonly problem: VisiwiseEnvelopeProblem; readonly message: string };
+  | { readonly ok: false; readonly problem: VisiwiseUnparseableReason; readonly message: string };
 
 type PayloadCheck = (data: Record<string, unknown>) => string | undefined;
+
+/** Shared by every clean event: most deliveries have no issue, and need no array of their own. */
+export const NO_ISSUES: readonly string[] = Object.freeze([]);
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -66,18 +89,8 @@ const requireObject =
   (data) =>
     isObject(valueAt(data, path)) ? undefined : payloadFieldProblem(path.join('.'), 'an object');
 
-/** The first problem any of the checks finds. */
-const allOf =
-  (...checks: PayloadCheck[]): PayloadCheck =>
-  (data) => {
-    for (const check of checks) {
-      const problem = check(data);
-      if (problem !== undefined) {
-        return problem;
-      }
-    }
-    return undefined;
-  };
+/** Every check of a type; a payload's issues are the problems they find. */
+const allOf = (...checks: PayloadCheck[]): readonly PayloadCheck[] => checks;
 
 /*
  * Lenient checks of known payloads: only what a handler cannot work without (which shipment, which
@@ -86,9 +99,9 @@ const allOf =
  */
 // Keyed by every built-in type, so adding one without a check fails to compile. Types users add to
 // VisiwiseEventMap by declaration merging are not checked here: their handlers own them.
-const PAYLOAD_CHECKS: { readonly [K in BuiltInVisiwiseEventType]: PayloadCheck } = {
-  'shipment.tracked': requireNonEmptyString('trackingReference'),
-  'shipment.tracking_failed': requireNonEmptyString('shipment', 'trackingReference'),
+const PAYLOAD_CHECKS: { readonly [K in BuiltInVisiwiseEventType]: readonly PayloadCheck[] } = {
+  'shipment.tracked': allOf(requireNonEmptyString('trackingReference')),
+  'shipment.tracking_failed': allOf(requireNonEmptyString('shipment', 'trackingReference')),
   'shipment.arrival_time_changed': allOf(
     requireNonEmptyString('shipment', 'trackingReference'),
     requireObject('current'),
@@ -102,9 +115,27 @@ const PAYLOAD_CHECKS: { readonly [K in BuiltInVisiwiseEventType]: PayloadCheck }
 
 // The same checks in a Map: the type comes fresh out of JSON.parse, and a Map lookup only hashes
 // it, where a property lookup on PAYLOAD_CHECKS first looks it up in V8's string table.
-const CHECKS_BY_TYPE: ReadonlyMap<string, PayloadCheck> = new Map(Object.entries(PAYLOAD_CHECKS));
+const CHECKS_BY_TYPE: ReadonlyMap<string, readonly PayloadCheck[]> = new Map(
+  Object.entries(PAYLOAD_CHECKS),
+);
 
-function fail(problem: VisiwiseEnvelopeProblem, message: string): EnvelopeParseResult {
+/** What the checks of `type` find in `data`: one message a problem, naming the field. */
+function payloadIssues(type: string, data: Record<string, unknown>): readonly string[] {
+  const checks = CHECKS_BY_TYPE.get(type);
+  if (checks === undefined) {
+    return NO_ISSUES;
+  }
+  let issues: string[] | undefined;
+  for (const check of checks) {
+    const problem = check(data);
+    if (problem !== undefined) {
+      (issues ??= []).push(problem);
+    }
+  }
+  return issues === undefined ? NO_ISSUES : Object.freeze(issues);
+}
+
+function fail(problem: VisiwiseUnparseableReason, message: string): EnvelopeParseResult {
   return { ok: false, problem, message };
 }
 
@@ -115,7 +146,8 @@ const PROTOTYPE_KEYS = { protoAction: 'remove', constructorAction: 'remove' } as
 
 /**
  * Parses the verified raw bytes (never a re-serialised body) into an envelope. Returns a result
- * rather than throwing: every problem is the sender's, and the caller maps it to a 400.
+ * rather than throwing: every problem is the sender's, and the caller decides what it costs (kept
+ * as unparseable, or a 400 in strict mode).
  */
 export function parseVisiwiseEnvelope(
   rawBody: Buffer,
@@ -167,11 +199,15 @@ function checkEnvelope(body: unknown): EnvelopeParseResult {
   if (!isObject(data)) {
     return fail('invalid_envelope', invalidEnvelopeMessage('"data" is missing or not an object'));
   }
-  const problem = CHECKS_BY_TYPE.get(type)?.(data);
-  if (problem !== undefined) {
-    return fail('invalid_payload', invalidPayloadMessage(type, problem));
-  }
-  return { ok: true, envelope: { type, data, timestamp: parseTimestamp(timestamp) } };
+  return {
+    ok: true,
+    envelope: {
+      type,
+      data,
+      timestamp: parseTimestamp(timestamp),
+      issues: payloadIssues(type, data),
+    },
+  };
 }
 
 /** Whether this package itself types and checks the given event type. */
@@ -180,6 +216,9 @@ export function isBuiltInEventType(type: string): type is BuiltInVisiwiseEventTy
 }
 
 function parseTimestamp(value: unknown): Date | undefined {
+  if (value instanceof Date) {
+    return Number.isNaN(value.getTime()) ? undefined : value;
+  }
   if (typeof value !== 'string' && typeof value !== 'number') {
     return undefined;
   }

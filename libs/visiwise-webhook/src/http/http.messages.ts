@@ -34,3 +34,9 @@ export const invalidMaxJsonDepthMessage = (): string =>
 
 export const invalidReparseRawBodyMessage = (): string =>
   '`reparseRawBody` must be true or false (default false).';
+
+export const invalidPayloadValidationMessage = (): string =>
+  "`payloadValidation` must be 'lenient' or 'strict'.";
+
+export const invalidReadEnvelopeMessage = (): string =>
+  '`readEnvelope` must be a function (rawBody: Buffer) => { type, data, timestamp? } | undefined.';

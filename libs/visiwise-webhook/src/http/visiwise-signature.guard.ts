@@ -69,6 +69,7 @@ export class VisiwiseSignatureGuard implements CanActivate {
       markVerified(request, {
         delivery,
         rawBody,
+        headers: request.headers,
         parsedBody: platformParsedBody(request, rawBody),
       });
     }

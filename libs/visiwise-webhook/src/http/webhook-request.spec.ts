@@ -11,6 +11,7 @@ import type { VerifiedWebhookRequest } from './webhook-request';
 const verified: VerifiedWebhookRequest = {
   delivery: { id: 'msg_1', timestamp: new Date(0) },
   rawBody: Buffer.from('{}'),
+  headers: {},
   parsedBody: {},
 };
 

@@ -19,6 +19,8 @@ export interface WebhookHttpRequest {
 export interface VerifiedWebhookRequest {
   readonly delivery: VerifiedVisiwiseDelivery;
   readonly rawBody: Buffer;
+  /** The request's headers (read only for a body kept as unparseable). */
+  readonly headers: IncomingHttpHeaders;
   /**
    * The platform's parse of `rawBody`, when Nest captured `rawBody` in the same parser call that
    * produced `request.body`; undefined otherwise (then the receiver parses `rawBody` itself).

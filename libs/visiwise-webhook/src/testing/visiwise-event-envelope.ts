@@ -29,6 +29,8 @@ export interface ToVisiwiseEventOptions {
   id?: string;
   /** When the event was received. @default now */
   receivedAt?: Date;
+  /** The payload issues the event carries, to test a handler's handling of them. @default [] */
+  issues?: readonly string[];
 }
 
 /**
@@ -50,6 +52,7 @@ export function toVisiwiseEvent<K extends VisiwiseEventType>(
     timestamp: new Date(envelope.timestamp),
     data: envelope.data as VisiwiseEvent<K>['data'],
     receivedAt: options.receivedAt ?? new Date(),
+    issues: options.issues ?? [],
   };
 }
 
