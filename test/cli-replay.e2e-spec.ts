@@ -89,7 +89,7 @@ describeWithRedis('visiwise-webhook replay (real Redis, real BullMQ)', () => {
 
     const listed = await cli(['replay', '--list', '--queue', name], { REDIS_URL });
     expect(listed.code).toBe(CLI_EXIT.ok);
-    expect(listed.stdout).toMatch(/^msg_cli_replay\tshipment\.tracked\tattempts=1\t/);
+    expect(listed.stdout).toMatch(/^msg_cli_replay\tshipment\.tracked\tfailed\tattempts=1\t/);
     expect(listed.stdout).toContain('downstream rejected the shipment');
 
     t.handlers.failWith = undefined;

@@ -12,6 +12,7 @@ import { EVENT_TYPE_PATTERN } from '../libs/visiwise-webhook/src/events/events.c
 import { ADAPTERS, AdapterName } from './support/adapters';
 import type { LogEntry } from './support/capturing-logger';
 import { shipmentTracked } from './support/payloads';
+import { VisiwiseDeadLetterService } from 'nestjs-visiwise-webhook';
 import { WebhookTestApp, createWebhookTestApp } from './support/webhook-test-app';
 
 /*
@@ -649,7 +650,8 @@ const chaoticCaseArb: fc.Arbitrary<FuzzCase> = fc
 
 /**
  * A clean, validly signed delivery of a hostile envelope: the one way past the platform parser
- * and the guard into the module's own parser, which must refuse it with a 400.
+ * and the guard into the module's own parser, which refuses it with a 400 in strict mode and, by
+ * default, acknowledges it: kept as unparseable, or handed over with its issues listed.
  */
 const signedHostileEnvelopeArb: fc.Arbitrary<FuzzCase> = fc
   .record({
@@ -1147,7 +1149,133 @@ const EXPECTED_OUTCOMES: Readonly<Record<AdapterName, readonly string[]>> = {
 // The run
 // ---------------------------------------------------------------------------------------------
 
-describe.each(ADAPTERS)('HTTP fuzz on %s', (adapter) => {
+describe.each(ADAPTERS)(
+  "HTTP fuzz on %s (payloadValidation: 'strict', the 4xx contract)",
+  (adapter) => {
+    const secret = generateVisiwiseWebhookSecret();
+    const { publicKey, privateKey } = generateVisiwiseEd25519KeyPair();
+    const keys: Keys = { secret, otherSecret: generateVisiwiseWebhookSecret(), privateKey };
+    let t: WebhookTestApp;
+    let port: number;
+
+    beforeAll(async () => {
+      // HMAC secret and Ed25519 public key together: both signature kinds are in play.
+      t = await createWebhookTestApp({
+        adapter,
+        registration: 'forRoot',
+        secret: [secret, publicKey],
+        moduleOptions: { payloadValidation: 'strict' },
+      });
+      await t.app.listen(0, '127.0.0.1');
+      port = (t.app.getHttpServer() as { address(): { port: number } }).address().port;
+    });
+
+    afterAll(async () => {
+      await t.close();
+    });
+
+    it(`answers ${REQUESTS_PER_ADAPTER} malformed requests with 4xx only and runs no handler`, async () => {
+      const cases = fc.sample(caseArb, { seed: SEED, numRuns: REQUESTS_PER_ADAPTER });
+      const offenders: string[] = [];
+      const seen = new Set<string>();
+      const transports = { raw: 0, supertest: 0 };
+      const server: unknown = t.app.getHttpServer();
+      await inPool([...cases.entries()], CONCURRENCY, async ([index, c]) => {
+        const wire = toWire(c, keys);
+        const transport = supertestCanSend(wire) ? 'supertest' : 'raw';
+        transports[transport]++;
+        const outcome =
+          transport === 'supertest'
+            ? await sendWithSupertest(server, wire)
+            : await sendRaw(port, wire);
+        const { status } = outcome;
+        seen.add(String(status));
+        const reason = reasonOf(outcome.text);
+        if (reason !== undefined) {
+          seen.add(reason);
+        }
+        const acceptable =
+          status !== undefined &&
+          (wire.expectedStatus === undefined
+            ? status >= 400 && status < 500
+            : status === wire.expectedStatus);
+        if (!acceptable) {
+          offenders.push(
+            [
+              `${status ?? outcome.problem ?? 'no status'}${wire.expectedStatus ? ` (expected ${wire.expectedStatus})` : ''}`,
+              describeRequest(wire, transport, index),
+              `    answer: ${printable(outcome.text, 300)}`,
+            ].join('\n'),
+          );
+        }
+      });
+
+      const platformLogs = takePlatformBodyParserLogs(t, adapter);
+      const unexpectedLogs = t.logger.entries
+        .filter((entry) => ['error', 'fatal', 'warn'].includes(entry.level))
+        .filter((entry) => !platformLogs.has(entry))
+        .map((entry) => `[${entry.level}] ${entry.text}`);
+      const report = [
+        offenders.length > 0 ? `${offenders.length} request(s) not answered with a 4xx:` : '',
+        ...offenders,
+        unexpectedLogs.length > 0 ? 'Log output during the run:' : '',
+        ...unexpectedLogs,
+      ]
+        .filter((line) => line !== '')
+        .join('\n\n');
+      expect(report).toBe('');
+      expect(t.handlers.calls).toEqual([]);
+      expect(t.handlers.any).toEqual([]);
+      // The run reached every layer: Node's parser, the platform, the guard and the module's parser.
+      const missing = EXPECTED_OUTCOMES[adapter].filter((outcome) => !seen.has(outcome));
+      expect(missing).toEqual([]);
+      // Both transports carried a real share of the run.
+      expect(transports.raw).toBeGreaterThan(REQUESTS_PER_ADAPTER / 4);
+      expect(transports.supertest).toBeGreaterThan(REQUESTS_PER_ADAPTER / 10);
+    }, 50_000);
+
+    it('is still healthy: valid deliveries (supertest, raw chunked, v1a) get 200 and reach the handler', async () => {
+      const body = JSON.stringify(shipmentTracked('MSCU1234566'));
+      const headers = signVisiwiseWebhook({ secret, payload: body, id: 'msg_fuzz_after_1' });
+      const response = await request(t.app.getHttpServer())
+        .post(PATH)
+        .set('content-type', 'application/json')
+        .set(headers)
+        .send(body);
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({ status: 'received' });
+
+      // The raw-socket path can produce a 2xx too: the run's 4xx answers are the server's doing.
+      const raw = await sendRaw(port, {
+        category: 'control',
+        method: 'POST',
+        target: PATH,
+        headers: [
+          ['host', '127.0.0.1'],
+          ['connection', 'close'],
+          ['content-type', 'application/json'],
+          ...Object.entries(
+            signVisiwiseWebhook({ privateKey, payload: body, id: 'msg_fuzz_after_2' }),
+          ),
+        ],
+        rawLines: [],
+        body: Buffer.from(body),
+        framing: { kind: 'chunked', cuts: [1, 17, 200], extension: true },
+        expectedStatus: undefined,
+      });
+      expect(raw.status).toBe(200);
+
+      expect(t.handlers.calls).toEqual(['msg_fuzz_after_1', 'msg_fuzz_after_2']);
+      expect(t.handlers.tracked.map((event) => event.data.trackingReference)).toEqual([
+        'MSCU1234566',
+        'MSCU1234566',
+      ]);
+      t.logger.assertNoUnexpected();
+    });
+  },
+);
+
+describe.each(ADAPTERS)('HTTP fuzz on %s, lenient (the default)', (adapter) => {
   const secret = generateVisiwiseWebhookSecret();
   const { publicKey, privateKey } = generateVisiwiseEd25519KeyPair();
   const keys: Keys = { secret, otherSecret: generateVisiwiseWebhookSecret(), privateKey };
@@ -1155,7 +1283,6 @@ describe.each(ADAPTERS)('HTTP fuzz on %s', (adapter) => {
   let port: number;
 
   beforeAll(async () => {
-    // HMAC secret and Ed25519 public key together: both signature kinds are in play.
     t = await createWebhookTestApp({
       adapter,
       registration: 'forRoot',
@@ -1169,102 +1296,50 @@ describe.each(ADAPTERS)('HTTP fuzz on %s', (adapter) => {
     await t.close();
   });
 
-  it(`answers ${REQUESTS_PER_ADAPTER} malformed requests with 4xx only and runs no handler`, async () => {
-    const cases = fc.sample(caseArb, { seed: SEED, numRuns: REQUESTS_PER_ADAPTER });
+  it('acknowledges every signed hostile envelope: kept as unparseable, or handled with issues', async () => {
+    // Only well-framed requests: broken HTTP framing is Node's to refuse, body or no body.
+    const cases = fc
+      .sample(signedHostileEnvelopeArb, { seed: SEED, numRuns: 400 })
+      .filter((c) => c.framing.kind === 'length' || c.framing.kind === 'chunked');
     const offenders: string[] = [];
-    const seen = new Set<string>();
-    const transports = { raw: 0, supertest: 0 };
+    const statuses = { unparseable: 0, received: 0, duplicate: 0 };
+    // Generated ids may repeat: a kept delivery is replaced by a later one with its id.
+    const keptIds = new Set<string>();
     const server: unknown = t.app.getHttpServer();
     await inPool([...cases.entries()], CONCURRENCY, async ([index, c]) => {
       const wire = toWire(c, keys);
       const transport = supertestCanSend(wire) ? 'supertest' : 'raw';
-      transports[transport]++;
       const outcome =
         transport === 'supertest'
           ? await sendWithSupertest(server, wire)
           : await sendRaw(port, wire);
-      const { status } = outcome;
-      seen.add(String(status));
-      const reason = reasonOf(outcome.text);
-      if (reason !== undefined) {
-        seen.add(reason);
-      }
-      const acceptable =
-        status !== undefined &&
-        (wire.expectedStatus === undefined
-          ? status >= 400 && status < 500
-          : status === wire.expectedStatus);
-      if (!acceptable) {
+      const answer = /"status":"(unparseable|received|duplicate)"/.exec(outcome.text)?.[1] as
+        keyof typeof statuses | undefined;
+      if (outcome.status !== 200 || answer === undefined) {
         offenders.push(
-          [
-            `${status ?? outcome.problem ?? 'no status'}${wire.expectedStatus ? ` (expected ${wire.expectedStatus})` : ''}`,
-            describeRequest(wire, transport, index),
-            `    answer: ${printable(outcome.text, 300)}`,
-          ].join('\n'),
+          `${outcome.status ?? outcome.problem ?? 'no status'}\n${describeRequest(wire, transport, index)}` +
+            `\n    answer: ${printable(outcome.text, 300)}`,
         );
+        return;
+      }
+      statuses[answer]++;
+      if (answer === 'unparseable') {
+        keptIds.add(wire.headers.find(([name]) => /^(svix|webhook)-id$/i.test(name))?.[1] ?? '');
       }
     });
-
-    const platformLogs = takePlatformBodyParserLogs(t, adapter);
-    const unexpectedLogs = t.logger.entries
-      .filter((entry) => ['error', 'fatal', 'warn'].includes(entry.level))
-      .filter((entry) => !platformLogs.has(entry))
-      .map((entry) => `[${entry.level}] ${entry.text}`);
-    const report = [
-      offenders.length > 0 ? `${offenders.length} request(s) not answered with a 4xx:` : '',
-      ...offenders,
-      unexpectedLogs.length > 0 ? 'Log output during the run:' : '',
-      ...unexpectedLogs,
-    ]
-      .filter((line) => line !== '')
-      .join('\n\n');
-    expect(report).toBe('');
-    expect(t.handlers.calls).toEqual([]);
-    expect(t.handlers.any).toEqual([]);
-    // The run reached every layer: Node's parser, the platform, the guard and the module's parser.
-    const missing = EXPECTED_OUTCOMES[adapter].filter((outcome) => !seen.has(outcome));
-    expect(missing).toEqual([]);
-    // Both transports carried a real share of the run.
-    expect(transports.raw).toBeGreaterThan(REQUESTS_PER_ADAPTER / 4);
-    expect(transports.supertest).toBeGreaterThan(REQUESTS_PER_ADAPTER / 10);
-  }, 50_000);
-
-  it('is still healthy: valid deliveries (supertest, raw chunked, v1a) get 200 and reach the handler', async () => {
-    const body = JSON.stringify(shipmentTracked('MSCU1234566'));
-    const headers = signVisiwiseWebhook({ secret, payload: body, id: 'msg_fuzz_after_1' });
-    const response = await request(t.app.getHttpServer())
-      .post(PATH)
-      .set('content-type', 'application/json')
-      .set(headers)
-      .send(body);
-    expect(response.status).toBe(200);
-    expect(response.body).toEqual({ status: 'received' });
-
-    // The raw-socket path can produce a 2xx too: the run's 4xx answers are the server's doing.
-    const raw = await sendRaw(port, {
-      category: 'control',
-      method: 'POST',
-      target: PATH,
-      headers: [
-        ['host', '127.0.0.1'],
-        ['connection', 'close'],
-        ['content-type', 'application/json'],
-        ...Object.entries(
-          signVisiwiseWebhook({ privateKey, payload: body, id: 'msg_fuzz_after_2' }),
-        ),
-      ],
-      rawLines: [],
-      body: Buffer.from(body),
-      framing: { kind: 'chunked', cuts: [1, 17, 200], extension: true },
-      expectedStatus: undefined,
-    });
-    expect(raw.status).toBe(200);
-
-    expect(t.handlers.calls).toEqual(['msg_fuzz_after_1', 'msg_fuzz_after_2']);
-    expect(t.handlers.tracked.map((event) => event.data.trackingReference)).toEqual([
-      'MSCU1234566',
-      'MSCU1234566',
-    ]);
+    expect(offenders).toEqual([]);
+    // Both ways of acknowledging were exercised, and each left its trace.
+    expect(statuses.unparseable).toBeGreaterThan(10);
+    expect(statuses.received).toBeGreaterThan(10);
+    const kept = await t.app.get(VisiwiseDeadLetterService).count();
+    expect(kept).toBe(keptIds.size);
+    expect(t.handlers.any.length).toBe(statuses.received);
+    // Everything a handler got from a wrong-shaped known type names its issues.
+    for (const event of t.handlers.tracked) {
+      expect(event.issues.length).toBeGreaterThan(0);
+    }
+    t.logger.take('warn', 'answered 200 and kept in the dead letters');
+    t.logger.take('log', 'which this package does not type');
     t.logger.assertNoUnexpected();
-  });
+  }, 50_000);
 });

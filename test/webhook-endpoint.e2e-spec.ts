@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import request from 'supertest';
+import { VisiwiseDeadLetterService } from 'nestjs-visiwise-webhook';
 import {
   generateVisiwiseWebhookSecret,
   signVisiwiseWebhook,
@@ -162,31 +163,33 @@ describe.each(ADAPTERS)('webhook endpoint on %s', (adapter) => {
       expect(response.body.reason).toBe('missing_headers');
     });
 
-    it('answers 400 for a signed body that is not valid JSON, without calling handlers', async () => {
-      // Nest's platform body parser rejects it first on both adapters (see docs); the promise
-      // that matters here is "400, nothing handled", never a 2xx or a 5xx.
-      const response = await signed('{"type":"shipment.tracked","data":');
-      expect(response.status).toBe(400);
-      expect(t.handlers.any).toHaveLength(0);
-    });
-
     it.each([
+      ['not valid JSON', '{"type":"shipment.tracked","data":', 'invalid_json'],
       ['a JSON array', '[1,2,3]', 'invalid_envelope'],
       ['no type', '{"data":{}}', 'invalid_envelope'],
       ['a numeric type', '{"type":42,"data":{}}', 'invalid_envelope'],
       ['no data', '{"type":"shipment.tracked"}', 'invalid_envelope'],
       ['array data', '{"type":"shipment.tracked","data":[]}', 'invalid_envelope'],
       ['a type with a wildcard', '{"type":"shipment.*","data":{}}', 'invalid_event_type'],
-      [
-        'a shipment without trackingReference',
-        '{"type":"shipment.tracked","data":{"id":"1"}}',
-        'invalid_payload',
-      ],
-    ])('answers 400 for a signed body with %s (reason %s)', async (_name, body, reason) => {
-      const response = await signed(body);
-      expect(response.status).toBe(400);
-      expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request', reason });
-      expect(t.handlers.any).toHaveLength(0);
+    ])(
+      'acknowledges a signed body that is %s as unparseable, calling no handler (%s)',
+      async (_name, body, reason) => {
+        const response = await signed(body);
+        expect(response.status).toBe(200);
+        expect(response.body).toEqual({ status: 'unparseable' });
+        expect(t.handlers.any).toHaveLength(0);
+        const [kept] = await t.app.get(VisiwiseDeadLetterService).list();
+        expect(kept?.delivery?.reason).toBe(reason);
+        expect(t.logger.take('warn', `(${reason}); answered 200`)).toHaveLength(1);
+      },
+    );
+
+    it('hands a shipment without trackingReference to its handler, with the issue listed', async () => {
+      await signed('{"type":"shipment.tracked","data":{"id":"1"}}').expect(200, {
+        status: 'received',
+      });
+      expect(t.handlers.tracked).toHaveLength(1);
+      expect(t.handlers.tracked[0]?.issues).toHaveLength(1);
     });
 
     it('acknowledges an unknown event type, logs it once and emits it to wildcard handlers', async () => {

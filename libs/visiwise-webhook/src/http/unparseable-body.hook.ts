@@ -50,13 +50,8 @@ interface FastifyRequestLike {
   body?: unknown;
 }
 
-type FastifyHandler = (this: unknown, request: FastifyRequestLike, reply: unknown) => unknown;
-type FastifyErrorHandler = (
-  this: { errorHandler: FastifyErrorHandler },
-  error: unknown,
-  request: FastifyRequestLike,
-  reply: unknown,
-) => unknown;
+type FastifyHandler = (request: FastifyRequestLike, reply: unknown) => unknown;
+type FastifyErrorHandler = (error: unknown, request: FastifyRequestLike, reply: unknown) => unknown;
 
 interface FastifyRouteOptions {
   method: string | string[];
@@ -108,7 +103,8 @@ function throwBackToExpressRoute(app: ExpressApp, route: WebhookRoute): void {
 function retryFastifyRouteWithoutBody(app: FastifyApp, route: WebhookRoute): void {
   // Fastify ends a request whose body did not parse in the route's error handler; ours runs the
   // route's own handler instead, once, with no body. Anything else goes to the handler that would
-  // have had it (the route's, else the instance's: Nest's exception filters).
+  // have had it: the route's own, else (an error handler that throws hands the error on to its
+  // parent's) the instance's, Nest's exception filters.
   const retried = new WeakSet();
   app.addHook('onRoute', (options) => {
     const methods = Array.isArray(options.method) ? options.method : [options.method];
@@ -116,7 +112,7 @@ function retryFastifyRouteWithoutBody(app: FastifyApp, route: WebhookRoute): voi
       return;
     }
     const { handler, errorHandler: routeErrorHandler } = options;
-    options.errorHandler = function (error, request, reply) {
+    options.errorHandler = (error, request, reply) => {
       if (
         (error as ParseFailure | undefined)?.code === 'FST_ERR_CTP_INVALID_JSON_BODY' &&
         Buffer.isBuffer(request.rawBody) &&
@@ -124,9 +120,12 @@ function retryFastifyRouteWithoutBody(app: FastifyApp, route: WebhookRoute): voi
       ) {
         retried.add(request);
         request.body = undefined;
-        return handler.call(this, request, reply);
+        return handler(request, reply);
       }
-      return (routeErrorHandler ?? this.errorHandler).call(this, error, request, reply);
+      if (routeErrorHandler) {
+        return routeErrorHandler(error, request, reply);
+      }
+      throw error;
     };
   });
 }
