@@ -121,3 +121,17 @@ export type {
   VisiwiseWebhookRejectionReason,
 } from './http/visiwise-webhook.exception';
 export type { VisiwiseWebhookAck } from './http/visiwise-webhook.controller';
+
+export type {
+  VisiwiseMetricsBuckets,
+  VisiwiseMetricsOptions,
+  VisiwiseMetricsRegistry,
+  VisiwiseObservabilityOptions,
+} from './observability/observability-options';
+export { VisiwiseHealthIndicator } from './observability/visiwise-health.indicator';
+export type {
+  VisiwiseHealthDetails,
+  VisiwiseHealthResult,
+  VisiwiseRedisHealth,
+  VisiwiseWorkerHealth,
+} from './observability/visiwise-health.indicator';
