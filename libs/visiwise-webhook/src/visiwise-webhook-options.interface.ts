@@ -1,5 +1,6 @@
 import type { VisiwiseIdempotencyStore } from './delivery/idempotency-store.interface';
 import type { VisiwiseEnvelopeInput } from './events/visiwise-event.parser';
+import type { VisiwiseObservabilityOptions } from './observability/observability-options';
 import type { VisiwiseSecretInput } from './signature/signing-secret';
 
 /**
@@ -110,7 +111,7 @@ export type VisiwisePayloadValidation = 'lenient' | 'strict';
 /**
  * Options of `VisiwiseWebhookModule.forRoot()` (or returned by the `forRootAsync()` factory).
  */
-export interface VisiwiseWebhookModuleOptions {
+export interface VisiwiseWebhookModuleOptions extends VisiwiseObservabilityOptions {
   /**
    * The endpoint's signing secret (`whsec_...`, from the Visiwise dashboard), or several during a
    * rotation, each optionally `{ secret, notAfter }`; `whpk_...` Ed25519 public keys (asymmetric

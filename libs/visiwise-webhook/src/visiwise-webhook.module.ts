@@ -4,6 +4,11 @@ import { VisiwiseDeadLetterService } from './delivery/visiwise-dead-letter.servi
 import { VisiwiseDeliveryRuntime } from './delivery/visiwise-delivery.runtime';
 import { VisiwiseWebhookReceiver } from './delivery/visiwise-webhook.receiver';
 import { VisiwiseEventPublisher } from './events/visiwise-event.publisher';
+import { isBuiltInEventType } from './events/visiwise-event.parser';
+import { VISIWISE_HEALTH_SOURCE } from './observability/observability.constants';
+import { resolveObservabilityOptions } from './observability/observability-options';
+import { VisiwiseHealthIndicator } from './observability/visiwise-health.indicator';
+import { VisiwiseTelemetry } from './observability/visiwise-telemetry';
 import { VisiwiseSignatureGuard } from './http/visiwise-signature.guard';
 import { letUnparseableBodiesThrough, webhookRoutePath } from './http/unparseable-body.hook';
 import { VisiwiseWebhookVerifier } from './signature/visiwise-webhook-verifier';
@@ -32,6 +37,25 @@ const configProvider: Provider = {
       options,
       options.secret === undefined ? readSecretFromConfig(configService) : undefined,
     ),
+};
+
+const telemetryProvider: Provider = {
+  provide: VisiwiseTelemetry,
+  inject: [VISIWISE_WEBHOOK_MODULE_OPTIONS, VisiwiseEventPublisher],
+  useFactory: (
+    options: VisiwiseWebhookModuleOptions,
+    publisher: VisiwiseEventPublisher,
+  ): VisiwiseTelemetry =>
+    VisiwiseTelemetry.create(
+      resolveObservabilityOptions(options),
+      // A type keeps its own metric label if the package types it or the app subscribes to it.
+      (type) => isBuiltInEventType(type) || publisher.handlerCount(type) > 0,
+    ),
+};
+
+const healthSourceProvider: Provider = {
+  provide: VISIWISE_HEALTH_SOURCE,
+  useExisting: VisiwiseDeliveryRuntime,
 };
 
 const verifierProvider: Provider = {
@@ -63,6 +87,9 @@ const verifierProvider: Provider = {
   providers: [
     configProvider,
     verifierProvider,
+    telemetryProvider,
+    healthSourceProvider,
+    VisiwiseHealthIndicator,
     VisiwiseSignatureGuard,
     VisiwiseEventPublisher,
     VisiwiseDeliveryRuntime,
@@ -71,6 +98,8 @@ const verifierProvider: Provider = {
   ],
   exports: [
     VISIWISE_WEBHOOK_CONFIG,
+    VisiwiseTelemetry,
+    VisiwiseHealthIndicator,
     VisiwiseWebhookVerifier,
     VisiwiseSignatureGuard,
     VisiwiseDeadLetterService,

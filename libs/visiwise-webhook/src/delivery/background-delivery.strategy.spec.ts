@@ -6,6 +6,7 @@ import { VisiwiseEventPublisher } from '../events/visiwise-event.publisher';
 import { buildShipmentTracked, toVisiwiseEvent } from '../testing';
 import { BackgroundDeliveryStrategy } from './background-delivery.strategy';
 import { backgroundFailedLogMessage } from './delivery.messages';
+import { VisiwiseTelemetry } from '../observability/visiwise-telemetry';
 import { MemoryDeadLetterStore } from './memory-dead-letter.store';
 import { MemoryIdempotencyStore } from './memory-idempotency.store';
 
@@ -39,6 +40,7 @@ describe('BackgroundDeliveryStrategy', () => {
       {
         store: new MemoryIdempotencyStore(),
         publisher: new FailingAnnouncementPublisher(emitter),
+        telemetry: VisiwiseTelemetry.disabled(),
         leaseMs: 60_000,
         ttlMs: 60_000,
         onStoreError: () => undefined,

@@ -1,5 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
+import type { DeliveryTrace } from '../observability/visiwise-tracing';
 import { backgroundFailedLogMessage } from './delivery.messages';
 import { logHandlerErrors } from './delivery-logging';
 import type { VisiwiseAckStatus } from './delivery-strategy.interface';
@@ -15,22 +16,30 @@ import { InProcessDeliveryStrategy } from './in-process-delivery.strategy';
  * same id (e.g. a manual resend) handles it.
  */
 export class BackgroundDeliveryStrategy extends InProcessDeliveryStrategy {
-  async deliver(event: AnyVisiwiseEvent): Promise<VisiwiseAckStatus> {
+  async deliver(event: AnyVisiwiseEvent, trace?: DeliveryTrace): Promise<VisiwiseAckStatus> {
     const claim = await this.claimOrRefuse(event);
     if (claim === 'duplicate') {
       return 'duplicate';
     }
     this.inFlight.enter();
-    void this.handleLater(event, claim);
+    void this.handleLater(event, claim, trace);
     return 'received';
   }
 
   // Never rejects: the delivery was acknowledged, so a failure here can only be logged and announced.
-  private async handleLater(event: AnyVisiwiseEvent, claim: VisiwiseDeliveryClaim): Promise<void> {
+  private async handleLater(
+    event: AnyVisiwiseEvent,
+    claim: VisiwiseDeliveryClaim,
+    trace: DeliveryTrace | undefined,
+  ): Promise<void> {
     try {
       // Let the 200 go out before any handler code runs.
       await nextTurn();
-      const outcome = await runClaimed(event, claim, this.deps);
+      const outcome = await runClaimed(event, claim, this.deps, {
+        mode: 'background',
+        attempt: 1,
+        parent: trace,
+      });
       if (outcome.kind !== 'failed') {
         return;
       }

@@ -1,4 +1,5 @@
 import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
+import type { DeliveryTrace } from '../observability/visiwise-tracing';
 import type { UnparseableVisiwiseDelivery } from './unparseable-delivery';
 
 /**
@@ -13,7 +14,8 @@ export type VisiwiseAckStatus = 'received' | 'duplicate' | 'unparseable';
  * delivery may be answered 2xx, or throws a VisiwiseWebhookException with the status to answer.
  */
 export interface DeliveryStrategy {
-  deliver(event: AnyVisiwiseEvent): Promise<VisiwiseAckStatus>;
+  /** `trace`: the receive span of the request, parent of the handler span (none on a replay). */
+  deliver(event: AnyVisiwiseEvent, trace?: DeliveryTrace): Promise<VisiwiseAckStatus>;
   /**
    * Keeps a verified delivery that is not a usable event in the dead letters; resolves
    * `unparseable` once it is stored, or throws a 503 VisiwiseWebhookException when it could not be.

@@ -1,5 +1,7 @@
 import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
 import type { VisiwiseEventPublisher } from '../events/visiwise-event.publisher';
+import type { VisiwiseTelemetry } from '../observability/visiwise-telemetry';
+import type { VisiwiseHandlingContext } from '../observability/visiwise-tracing';
 import type {
   VisiwiseClaimResult,
   VisiwiseDeliveryClaim,
@@ -28,6 +30,7 @@ export class IdempotencyStoreError extends Error {
 export interface HandleDependencies {
   readonly store: VisiwiseIdempotencyStore;
   readonly publisher: VisiwiseEventPublisher;
+  readonly telemetry: VisiwiseTelemetry;
   readonly leaseMs: number;
   readonly ttlMs: number;
   /** Told when completing or releasing failed after the handlers ran (not fatal). */
@@ -72,16 +75,18 @@ const DUPLICATE = Object.freeze({ kind: 'duplicate' } as const);
 const IN_PROGRESS = Object.freeze({ kind: 'in_progress' } as const);
 
 /**
- * Runs the handlers of a claimed event, then completes (all succeeded) or releases (one failed) the
- * claim, so that a retry can handle it. Never throws.
+ * Runs the handlers of a claimed event (observed by the telemetry: duration, failures, the handler
+ * span), then completes (all succeeded) or releases (one failed) the claim, so that a retry can
+ * handle it. Never throws.
  */
 export async function runClaimed(
   event: AnyVisiwiseEvent,
   claim: VisiwiseDeliveryClaim,
   deps: HandleDependencies,
+  context: VisiwiseHandlingContext,
 ): Promise<HandleOutcome> {
-  const outcome = await deps.publisher.publish(event);
-  if (outcome.errors.length > 0) {
+  const outcome = await deps.telemetry.handle(event, context, () => publishObserved(event, deps));
+  if (!outcome.ok) {
     try {
       await deps.store.release(claim);
     } catch (error) {
@@ -104,7 +109,22 @@ export async function runClaimed(
 export async function handleOnce(
   event: AnyVisiwiseEvent,
   deps: HandleDependencies,
+  context: VisiwiseHandlingContext,
 ): Promise<HandleOutcome> {
   const claim = await claimDelivery(event.id, deps);
-  return 'kind' in claim ? claim : runClaimed(event, claim, deps);
+  return 'kind' in claim ? claim : runClaimed(event, claim, deps, context);
+}
+
+/** The publisher's outcome in the shape the telemetry observes. */
+async function publishObserved(
+  event: AnyVisiwiseEvent,
+  deps: HandleDependencies,
+): Promise<{
+  readonly ok: boolean;
+  readonly handlerCount: number;
+  readonly error: unknown;
+  readonly errors: readonly unknown[];
+}> {
+  const { errors, handlerCount } = await deps.publisher.publish(event);
+  return { ok: errors.length === 0, handlerCount, error: errors[0], errors };
 }

@@ -1,5 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
+import type { DeliveryTrace } from '../observability/visiwise-tracing';
 import { VisiwiseWebhookException } from '../http/visiwise-webhook.exception';
 import {
   deliveryInProgressMessage,
@@ -33,7 +34,7 @@ export abstract class InProcessDeliveryStrategy implements DeliveryStrategy {
     private readonly deadLetters: DeadLetterStore,
   ) {}
 
-  abstract deliver(event: AnyVisiwiseEvent): Promise<VisiwiseAckStatus>;
+  abstract deliver(event: AnyVisiwiseEvent, trace?: DeliveryTrace): Promise<VisiwiseAckStatus>;
 
   async keepUnparseable(delivery: UnparseableVisiwiseDelivery): Promise<VisiwiseAckStatus> {
     if (this.closing) {
@@ -48,6 +49,7 @@ export abstract class InProcessDeliveryStrategy implements DeliveryStrategy {
       );
       throw new VisiwiseWebhookException('store_unavailable', storeUnavailableMessage());
     }
+    this.deps.telemetry.deadLettered(undefined, 'unparseable');
     // Once per reason and process: a sender-side change would otherwise log every delivery; the
     // metrics count them and the dead letters list them all.
     if (!this.reportedUnparseable.has(delivery.reason)) {

@@ -1,4 +1,5 @@
 import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
+import type { DeliveryTrace } from '../observability/visiwise-tracing';
 import { handlerFailedResponseMessage } from '../http/http.messages';
 import { VisiwiseWebhookException } from '../http/visiwise-webhook.exception';
 import { handlerFailedLogMessage } from '../events/events.messages';
@@ -13,14 +14,18 @@ import { InProcessDeliveryStrategy } from './in-process-delivery.strategy';
  * lost, at the price of handlers running inside Svix's 15 s timeout.
  */
 export class InlineDeliveryStrategy extends InProcessDeliveryStrategy {
-  async deliver(event: AnyVisiwiseEvent): Promise<VisiwiseAckStatus> {
+  async deliver(event: AnyVisiwiseEvent, trace?: DeliveryTrace): Promise<VisiwiseAckStatus> {
     this.inFlight.enter();
     try {
       const claim = await this.claimOrRefuse(event);
       if (claim === 'duplicate') {
         return 'duplicate';
       }
-      const outcome = await runClaimed(event, claim, this.deps);
+      const outcome = await runClaimed(event, claim, this.deps, {
+        mode: 'inline',
+        attempt: 1,
+        parent: trace,
+      });
       if (outcome.kind === 'failed') {
         logHandlerErrors(
           this.logger,

@@ -1,6 +1,7 @@
 import type { Logger } from '@nestjs/common';
 import type { Job, Queue, Worker } from 'bullmq';
 import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
+import type { DeliveryTrace } from '../observability/visiwise-tracing';
 import type { VisiwiseEventPublisher } from '../events/visiwise-event.publisher';
 import { VisiwiseWebhookException } from '../http/visiwise-webhook.exception';
 import type { EnvelopeParseResult } from '../events/visiwise-event.parser';
@@ -73,9 +74,10 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
     private readonly logger: Logger,
   ) {}
 
-  async deliver(event: AnyVisiwiseEvent): Promise<VisiwiseAckStatus> {
+  async deliver(event: AnyVisiwiseEvent, trace?: DeliveryTrace): Promise<VisiwiseAckStatus> {
     // A job with the same id already existing is not an error: BullMQ returns it unchanged.
-    await this.persist(QUEUE_JOB_NAME, toQueuedEvent(event), event.id);
+    const queued = toQueuedEvent(event, this.deps.telemetry.carrier(trace));
+    await this.persist(QUEUE_JOB_NAME, queued, event.id);
     return 'received';
   }
 
@@ -85,6 +87,7 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
    */
   async keepUnparseable(delivery: UnparseableVisiwiseDelivery): Promise<VisiwiseAckStatus> {
     await this.persist(UNPARSEABLE_JOB_NAME, delivery, delivery.id, { attempts: 1 });
+    this.deps.telemetry.deadLettered(undefined, 'unparseable');
     this.reportOnce(`unparseable:${delivery.reason}`, () => {
       this.logger.warn(unparseableKeptLogMessage(delivery.id, delivery.reason));
     });
@@ -120,6 +123,14 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Whether this process's worker runs; undefined when it runs none (`queue.worker: false`). */
+  workerRunning(): boolean | undefined {
+    if (!this.deps.workerConnection) {
+      return undefined;
+    }
+    return this.worker?.isRunning() ?? false;
   }
 
   start(): void {
@@ -228,10 +239,12 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
     if (this.deps.publisher.handlerCount(event.type) === 0) {
       // Not claimed: a replay after a handler is deployed handles it.
       const deadLetter = this.deps.config.unhandledJobs === 'dead-letter';
+      this.deps.telemetry.noHandler(event.type, 'worker');
       this.reportOnce(`unhandled:${event.type}`, () => {
         this.logger.warn(unhandledJobLogMessage(event.type, deadLetter));
       });
       if (deadLetter) {
+        this.deps.telemetry.deadLettered(event.type, 'no_handler');
         throw new this.deps.bullmq.UnrecoverableError(unhandledJobReason(event.type));
       }
       return;
@@ -240,7 +253,8 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
     const attempts = job.opts.attempts ?? 1;
     let outcome;
     try {
-      outcome = await handleOnce(event, this.deps);
+      const parent = isUnparseableDelivery(job.data) ? undefined : job.data.trace;
+      outcome = await handleOnce(event, this.deps, { mode: 'queue', attempt, parent });
     } catch (error) {
       if (error instanceof IdempotencyStoreError) {
         logStoreError(this.logger, event.id, error);
@@ -261,7 +275,10 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
           outcome.errors,
           jobFailedLogMessage(event.id, event.type, attempt, attempts),
         );
-        if (attempt >= attempts) {
+        if (attempt < attempts) {
+          this.deps.telemetry.retried(event.type);
+        } else {
+          this.deps.telemetry.deadLettered(event.type, 'failed');
           await this.deps.publisher.publishFailure({
             event,
             errors: outcome.errors,

@@ -15,12 +15,17 @@ export interface QueuedVisiwiseEvent {
   readonly data: Record<string, unknown>;
   /** The event's payload issues; absent when clean (and in jobs queued before the field existed). */
   readonly issues?: readonly string[];
+  /** The receive span's trace context (W3C `traceparent`), when tracing was on. */
+  readonly trace?: Readonly<Record<string, string>>;
 }
 
 /** What a job of the queue holds: an event, or a delivery kept as unparseable. */
 export type VisiwiseJobData = QueuedVisiwiseEvent | UnparseableVisiwiseDelivery;
 
-export function toQueuedEvent(event: AnyVisiwiseEvent): QueuedVisiwiseEvent {
+export function toQueuedEvent(
+  event: AnyVisiwiseEvent,
+  trace: Readonly<Record<string, string>> | undefined,
+): QueuedVisiwiseEvent {
   return {
     id: event.id,
     type: event.type,
@@ -28,6 +33,7 @@ export function toQueuedEvent(event: AnyVisiwiseEvent): QueuedVisiwiseEvent {
     receivedAt: event.receivedAt.toISOString(),
     data: event.data,
     ...(event.issues.length > 0 ? { issues: event.issues } : {}),
+    ...(trace === undefined ? {} : { trace }),
   };
 }
 

@@ -12,10 +12,16 @@ import { EventEmitterReadinessWatcher } from '@nestjs/event-emitter';
 import type { Queue } from 'bullmq';
 import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
 import { VisiwiseEventPublisher } from '../events/visiwise-event.publisher';
+import { VisiwiseTelemetry } from '../observability/visiwise-telemetry';
+import type { DeliveryTrace } from '../observability/visiwise-tracing';
 import { VisiwiseConfigurationError } from '../signature/visiwise-configuration.error';
 import { LOGGER_CONTEXT, VISIWISE_WEBHOOK_CONFIG } from '../visiwise-webhook.constants';
 import type { VisiwiseWebhookConfig } from '../visiwise-webhook.config';
-import type { VisiwiseRedisConnection } from '../visiwise-webhook-options.interface';
+import type {
+  VisiwiseDeliveryMode,
+  VisiwiseRedisConnection,
+} from '../visiwise-webhook-options.interface';
+import type { VisiwiseHealthSource } from '../observability/visiwise-health-source.interface';
 import { BackgroundDeliveryStrategy } from './background-delivery.strategy';
 import {
   notQueueModeMessage,
@@ -56,7 +62,12 @@ const CONNECT_TIMEOUT_MS = 10_000;
  */
 @Injectable()
 export class VisiwiseDeliveryRuntime
-  implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+  implements
+    OnModuleInit,
+    OnApplicationBootstrap,
+    BeforeApplicationShutdown,
+    OnApplicationShutdown,
+    VisiwiseHealthSource
 {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly clients: RedisClient[] = [];
@@ -69,6 +80,7 @@ export class VisiwiseDeliveryRuntime
   constructor(
     @Inject(VISIWISE_WEBHOOK_CONFIG) private readonly config: VisiwiseWebhookConfig,
     private readonly publisher: VisiwiseEventPublisher,
+    private readonly telemetry: VisiwiseTelemetry,
     @Optional() private readonly readiness?: EventEmitterReadinessWatcher,
   ) {}
 
@@ -79,6 +91,7 @@ export class VisiwiseDeliveryRuntime
     const deps: HandleDependencies = {
       store: this.store,
       publisher: this.publisher,
+      telemetry: this.telemetry,
       leaseMs: delivery.idempotency.leaseMs,
       ttlMs: delivery.idempotency.ttlMs,
       onStoreError: (error) => {
@@ -130,6 +143,7 @@ export class VisiwiseDeliveryRuntime
           }
         });
         this.deadLetters = new VisiwiseDeadLetters(this.queue);
+        this.telemetry.watchQueue(this.queue, queueConfig.name);
         this.strategy = new QueueDeliveryStrategy(
           {
             ...deps,
@@ -171,17 +185,44 @@ export class VisiwiseDeliveryRuntime
   }
 
   async onApplicationShutdown(): Promise<void> {
+    // Before the queue and Redis close: a scrape meanwhile must not read a closing queue.
+    this.telemetry.close();
     await this.strategy?.close();
     await this.store?.close?.();
     await Promise.allSettled(this.clients.map((client) => client.quit()));
   }
 
   /** Hands a verified event to the configured delivery mode. */
-  deliver(event: AnyVisiwiseEvent): Promise<VisiwiseAckStatus> {
+  deliver(event: AnyVisiwiseEvent, trace?: DeliveryTrace): Promise<VisiwiseAckStatus> {
     if (!this.strategy) {
       throw new Error('VisiwiseDeliveryRuntime used before module initialisation');
     }
-    return this.strategy.deliver(event);
+    return this.strategy.deliver(event, trace);
+  }
+
+  /** The delivery mode (health details). */
+  get mode(): VisiwiseDeliveryMode {
+    return this.config.delivery.mode;
+  }
+
+  /** Whether the package's Redis connections answer; undefined when no Redis is configured. */
+  redisUp(): boolean | undefined {
+    if (this.config.delivery.redis === undefined) {
+      return undefined;
+    }
+    return this.clients.length > 0 && this.clients.every((client) => client.status === 'ready');
+  }
+
+  /** Whether this process's queue worker runs; undefined when it runs none. */
+  workerRunning(): boolean | undefined {
+    return this.strategy instanceof QueueDeliveryStrategy
+      ? this.strategy.workerRunning()
+      : undefined;
+  }
+
+  /** How many entries the dead letters hold. */
+  deadLetterCount(): Promise<number> {
+    return this.getDeadLetters().count();
   }
 
   /** Keeps a verified delivery that is not a usable event in the dead letters of the mode. */

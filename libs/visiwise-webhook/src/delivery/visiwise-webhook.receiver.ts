@@ -5,8 +5,13 @@ import {
   unknownTypeLogMessage,
 } from '../events/events.messages';
 import { VisiwiseEventPublisher } from '../events/visiwise-event.publisher';
-import { isBuiltInEventType } from '../events/visiwise-event.parser';
-import { VisiwiseWebhookException } from '../http/visiwise-webhook.exception';
+import {
+  isBuiltInEventType,
+  type VisiwiseUnparseableReason,
+} from '../events/visiwise-event.parser';
+import { VisiwiseWebhookException, refusal } from '../http/visiwise-webhook.exception';
+import type { VisiwiseDeliveryAnswer } from '../observability/delivery-answer.interface';
+import { VisiwiseTelemetry } from '../observability/visiwise-telemetry';
 import type { VerifiedWebhookRequest } from '../http/webhook-request';
 import { LOGGER_CONTEXT, VISIWISE_WEBHOOK_CONFIG } from '../visiwise-webhook.constants';
 import type { VisiwiseWebhookConfig } from '../visiwise-webhook.config';
@@ -26,19 +31,22 @@ const MAX_CHECKED_TYPES = 1000;
 @Injectable()
 export class VisiwiseWebhookReceiver {
   private readonly logger = new Logger(LOGGER_CONTEXT);
-  private readonly checkedTypes = new Set<string>();
+  // Event type -> whether this process hands it to a handler (see hasHandlers).
+  private readonly handledTypes = new Map<string, boolean>();
 
   constructor(
     @Inject(VISIWISE_WEBHOOK_CONFIG) private readonly config: VisiwiseWebhookConfig,
     private readonly runtime: VisiwiseDeliveryRuntime,
     private readonly publisher: VisiwiseEventPublisher,
+    private readonly telemetry: VisiwiseTelemetry,
   ) {}
 
   /**
    * Parses and delivers; rejects with a {@link VisiwiseWebhookException} for anything but success.
-   * Not `async`: the delivery's own promise is handed back as it is, without wrapping it in another.
+   * The answer, whatever it is, is recorded here once (metrics, the receive span).
    */
   receive(verified: VerifiedWebhookRequest): Promise<VisiwiseAckStatus> {
+    let type: string | undefined;
     try {
       const parsed = readDeliveryEnvelope(this.config, verified);
       const strict = this.config.payload.validation === 'strict';
@@ -46,47 +54,102 @@ export class VisiwiseWebhookReceiver {
         if (strict) {
           throw new VisiwiseWebhookException(parsed.problem, parsed.message);
         }
-        return this.runtime.keepUnparseable(
+        const kept = this.runtime.keepUnparseable(
           toUnparseable(verified, parsed.problem, parsed.message),
         );
+        return this.observe(verified, undefined, kept, parsed.problem);
       }
       const { envelope } = parsed;
+      type = envelope.type;
       if (strict && envelope.issues.length > 0) {
         throw new VisiwiseWebhookException(
           'invalid_payload',
           invalidPayloadMessage(envelope.type, envelope.issues),
         );
       }
-      this.reportUnusualType(envelope.type);
-      return this.runtime.deliver(toEvent(envelope, verified.delivery, new Date()));
+      if (!this.hasHandlers(type)) {
+        this.telemetry.noHandler(type, 'receive');
+      }
+      const event = toEvent(envelope, verified.delivery, new Date());
+      return this.observe(verified, type, this.runtime.deliver(event, verified.trace), undefined);
     } catch (error) {
+      this.telemetry.answered(verified.trace, refusalOf(error, verified, type));
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
   }
 
-  // Once per type and process: unknown types are normal (forward compatibility), not log floods.
-  // Handlers are all registered at bootstrap, so one look per type is enough (and keeps the
-  // listener lookups off the per-delivery path). In queue mode the handlers may live in other
-  // processes: the worker reports a type it has no handler for.
-  private reportUnusualType(type: string): void {
-    if (this.checkedTypes.has(type)) {
-      return;
-    }
-    if (this.checkedTypes.size < MAX_CHECKED_TYPES) {
-      this.checkedTypes.add(type);
+  /** Records the answer once the delivery mode decided it. */
+  private observe(
+    verified: VerifiedWebhookRequest,
+    type: string | undefined,
+    pending: Promise<VisiwiseAckStatus>,
+    unparseable: VisiwiseUnparseableReason | undefined,
+  ): Promise<VisiwiseAckStatus> {
+    const { delivery, trace } = verified;
+    return pending.then(
+      (status) => {
+        this.telemetry.answered(trace, {
+          outcome: status === 'received' ? 'accepted' : status,
+          reason: unparseable,
+          status: 200,
+          deliveryId: delivery.id,
+          type,
+          signedAt: delivery.timestamp,
+        });
+        return status;
+      },
+      (error: unknown) => {
+        this.telemetry.answered(trace, refusalOf(error, verified, type));
+        throw error;
+      },
+    );
+  }
+
+  /**
+   * Whether any handler in this process takes the type; reported once per type and process
+   * (unknown types are normal, for forward compatibility: not log floods). Handlers are all
+   * registered at bootstrap, so the answer is kept. In queue mode the handlers may live in other
+   * processes: the worker reports a type it has no handler for.
+   */
+  private hasHandlers(type: string): boolean {
+    const known = this.handledTypes.get(type);
+    if (known !== undefined) {
+      return known;
     }
     const handlerCount = this.publisher.handlerCount(type);
-    if (isBuiltInEventType(type) && handlerCount > 0) {
-      return;
+    const queue = this.config.delivery.mode === 'queue';
+    if (this.handledTypes.size < MAX_CHECKED_TYPES) {
+      this.handledTypes.set(type, handlerCount > 0 || queue);
     }
     if (handlerCount === 0) {
-      if (this.config.delivery.mode !== 'queue') {
+      if (!queue) {
         this.logger.warn(noHandlerLogMessage(type));
       }
-    } else {
+    } else if (!isBuiltInEventType(type)) {
       this.logger.log(unknownTypeLogMessage(type));
     }
+    return handlerCount > 0 || queue;
   }
+}
+
+/** The telemetry's record of a delivery refused after its signature verified. */
+function refusalOf(
+  error: unknown,
+  verified: VerifiedWebhookRequest,
+  type: string | undefined,
+): VisiwiseDeliveryAnswer {
+  if (error instanceof VisiwiseWebhookException) {
+    return refusal(error, verified.delivery, type);
+  }
+  // Unexpected: Nest answers it 500.
+  return {
+    outcome: 'rejected',
+    reason: 'internal_error',
+    status: 500,
+    deliveryId: verified.delivery.id,
+    type,
+    signedAt: verified.delivery.timestamp,
+  };
 }
 
 /** What the dead letters keep of a verified body that is not a usable envelope. */

@@ -11,7 +11,8 @@ import {
   unsupportedContextMessage,
   unsupportedMediaTypeMessage,
 } from './http.messages';
-import { VisiwiseWebhookException } from './visiwise-webhook.exception';
+import { VisiwiseWebhookException, refusal } from './visiwise-webhook.exception';
+import { VisiwiseTelemetry } from '../observability/visiwise-telemetry';
 import {
   WebhookHttpRequest,
   announcesBody,
@@ -38,7 +39,10 @@ export class VisiwiseSignatureGuard implements CanActivate {
   private rawBodyProblemLogged = false;
 
   /** @internal Created by Nest's injector. */
-  constructor(@Inject(VISIWISE_WEBHOOK_CONFIG) private readonly config: VisiwiseWebhookConfig) {}
+  constructor(
+    @Inject(VISIWISE_WEBHOOK_CONFIG) private readonly config: VisiwiseWebhookConfig,
+    private readonly telemetry: VisiwiseTelemetry,
+  ) {}
 
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') {
@@ -47,6 +51,37 @@ export class VisiwiseSignatureGuard implements CanActivate {
     // The request is the first argument of an HTTP context; switchToHttp() would first add three
     // closures to the context object, on every request.
     const request = context.getArgByIndex<WebhookHttpRequest>(0);
+    // Only the module's own endpoint reads the result and answers for the delivery; on an
+    // application's route the guard records nothing and observes nothing.
+    if (!isReceivingController(context.getClass())) {
+      this.check(request);
+      return true;
+    }
+    const trace = this.telemetry.beginDelivery();
+    let verified;
+    try {
+      verified = this.check(request);
+    } catch (error) {
+      if (error instanceof VisiwiseWebhookException) {
+        this.telemetry.answered(trace, refusal(error, undefined, undefined));
+      }
+      throw error;
+    }
+    markVerified(request, {
+      delivery: verified.delivery,
+      rawBody: verified.rawBody,
+      headers: request.headers,
+      parsedBody: platformParsedBody(request, verified.rawBody),
+      trace,
+    });
+    return true;
+  }
+
+  /** Every check of a delivery, cheapest first; returns the verified delivery and its bytes. */
+  private check(request: WebhookHttpRequest): {
+    readonly delivery: VerifiedVisiwiseDelivery;
+    readonly rawBody: Buffer;
+  } {
     // Cheapest checks first: nothing below costs a hash until the request could be genuine.
     const { allowList, maxBodyBytes } = this.config.http;
     if (allowList && !allowList.allows(request.ip)) {
@@ -62,18 +97,7 @@ export class VisiwiseSignatureGuard implements CanActivate {
     if (rawBody.length > maxBodyBytes) {
       throw new VisiwiseWebhookException('payload_too_large', payloadTooLargeMessage(maxBodyBytes));
     }
-    const delivery = this.verify(rawBody, request);
-    // Only the module's own endpoint reads the result; on an application's route it would be
-    // recorded for nothing.
-    if (isReceivingController(context.getClass())) {
-      markVerified(request, {
-        delivery,
-        rawBody,
-        headers: request.headers,
-        parsedBody: platformParsedBody(request, rawBody),
-      });
-    }
-    return true;
+    return { delivery: this.verify(rawBody, request), rawBody };
   }
 
   /** The exact bytes received. Override to read them from elsewhere (a custom body parser). */

@@ -1,5 +1,6 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import type { VisiwiseEnvelopeProblem } from '../events/visiwise-event.parser';
+import type { VisiwiseDeliveryAnswer } from '../observability/delivery-answer.interface';
 import type { VisiwiseSignatureFailureReason } from '../signature/visiwise-signature.error';
 
 /**
@@ -98,4 +99,20 @@ export class VisiwiseWebhookException extends HttpException {
     this.name = 'VisiwiseWebhookException';
     this.reason = reason;
   }
+}
+
+/** The telemetry's record of a refused delivery (type and signed time when they were read). */
+export function refusal(
+  exception: VisiwiseWebhookException,
+  delivery: { readonly id: string; readonly timestamp: Date } | undefined,
+  type: string | undefined,
+): VisiwiseDeliveryAnswer {
+  return {
+    outcome: 'rejected',
+    reason: exception.reason,
+    status: exception.getStatus(),
+    deliveryId: delivery?.id,
+    type,
+    signedAt: delivery?.timestamp,
+  };
 }

@@ -13,6 +13,7 @@ const verified: VerifiedWebhookRequest = {
   rawBody: Buffer.from('{}'),
   headers: {},
   parsedBody: {},
+  trace: undefined,
 };
 
 describe('markVerified / takeVerified', () => {

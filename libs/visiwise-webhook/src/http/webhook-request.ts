@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { DeliveryTrace } from '../observability/visiwise-tracing';
 import type { VerifiedVisiwiseDelivery } from '../signature/visiwise-webhook-verifier';
 
 /**
@@ -21,6 +22,8 @@ export interface VerifiedWebhookRequest {
   readonly rawBody: Buffer;
   /** The request's headers (read only for a body kept as unparseable). */
   readonly headers: IncomingHttpHeaders;
+  /** The request's receive span, ended when its answer is decided; undefined without tracing. */
+  readonly trace: DeliveryTrace | undefined;
   /**
    * The platform's parse of `rawBody`, when Nest captured `rawBody` in the same parser call that
    * produced `request.body`; undefined otherwise (then the receiver parses `rawBody` itself).
