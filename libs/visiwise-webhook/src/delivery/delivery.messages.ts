@@ -69,3 +69,19 @@ export const workerRestartLogMessage = (): string =>
   'The Visiwise queue worker had stopped (Redis connection lost); replacing it now that Redis is back.';
 
 export const queueErrorLogMessage = (): string => 'Visiwise queue (Redis connection) error:';
+
+/** Logged once when an outage begins; the cause comes last, so that tests can match the rest. */
+export const redisDownLogMessage = (where: string, affected: string, cause: string): string =>
+  `Lost the connection to Redis at ${where}; affected: ${affected}. Deliveries that need it are ` +
+  'answered 503 so Visiwise retries them; reconnecting with backoff. Logged once: a line follows ' +
+  `when Redis is back. Cause: ${cause}`;
+
+/** Logged once when an outage ends; its length comes last. */
+export const redisUpLogMessage = (where: string, affected: string, outage: string): string =>
+  `Redis at ${where} is reachable again; ${affected} work again, after an outage of ${outage}`;
+
+export const redisErrorLogMessage = (source: string, reason: string): string =>
+  `Visiwise ${source}: Redis error: ${reason}`;
+
+export const redisListenerFailedLogMessage = (reason: string): string =>
+  `A listener of the Redis connection state threw: ${reason}`;
