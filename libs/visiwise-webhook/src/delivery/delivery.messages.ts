@@ -53,8 +53,10 @@ export const enqueueFailedLogMessage = (id: string): string =>
   `Could not persist Visiwise event ${id} to the queue; answered 503 so Visiwise retries.`;
 
 export const shutdownTimeoutLogMessage = (pending: number, timeoutMs: number): string =>
-  `${pending} Visiwise deliveries were still being handled ${timeoutMs} ms after shutdown began; ` +
-  'in background mode they are lost, queued jobs are recovered by another worker.';
+  `${pending} Visiwise deliveries were still being handled ${timeoutMs} ms after shutdown began. ` +
+  'Inline mode: they were not acknowledged, so Visiwise retries them. Background mode: they were ' +
+  'acknowledged and are lost unless their handlers finish before the process exits (raise ' +
+  "`shutdownTimeoutMs`, or use `delivery: 'queue'`).";
 
 export const notQueueModeMessage = (): string =>
   "The failed-event (dead-letter) operations need `delivery: 'queue'`.";
