@@ -65,12 +65,8 @@ export const workerShutdownTimeoutLogMessage = (timeoutMs: number): string =>
   `The Visiwise queue worker still had jobs running ${timeoutMs} ms after shutdown began; it was ` +
   "closed anyway, and BullMQ's stalled-job check hands those jobs to another worker.";
 
-export const workerErrorLogMessage = (): string => 'Visiwise queue worker error:';
-
 export const workerRestartLogMessage = (): string =>
   'The Visiwise queue worker had stopped (Redis connection lost); replacing it now that Redis is back.';
-
-export const queueErrorLogMessage = (): string => 'Visiwise queue (Redis connection) error:';
 
 /** Logged once when an outage begins; the cause comes last, so that tests can match the rest. */
 export const redisDownLogMessage = (where: string, affected: string, cause: string): string =>
@@ -87,3 +83,11 @@ export const redisErrorLogMessage = (source: string, reason: string): string =>
 
 export const redisListenerFailedLogMessage = (reason: string): string =>
   `A listener of the Redis connection state threw: ${reason}`;
+
+export const workerCutLogMessage = (timeoutMs: number): string =>
+  `The Visiwise queue worker's Redis connections did not close within ${timeoutMs} ms (Redis down ` +
+  'or not answering); they were cut. Jobs the worker could not record as done stay in Redis and ' +
+  "are picked up again by BullMQ's stalled-job check.";
+
+export const connectionCutLogMessage = (what: string, timeoutMs: number): string =>
+  `${what} did not close within ${timeoutMs} ms (Redis down or not answering); its connection was cut.`;
