@@ -154,7 +154,7 @@ export class RedisConnectionMonitor {
 
   /**
    * An error from a Redis user (BullMQ queue or worker, a watched client). Never throws: it is
-   * called from 'error' listeners, which must not fail.
+   * called by the listeners of 'error' events, which must not fail.
    */
   reportError(source: string, error: unknown): void {
     if (this.stopped) {
