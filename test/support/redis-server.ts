@@ -1,6 +1,5 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
-import Redis from 'ioredis';
+import { connect, createServer } from 'node:net';
 import { waitFor } from './redis';
 
 /** Whether `redis-server` can be started here (CI installs it; REQUIRE_REDIS=1 demands it). */
@@ -36,6 +35,38 @@ function portIsFree(port: number): Promise<boolean> {
       server.close(() => {
         resolve(true);
       });
+    });
+  });
+}
+
+/**
+ * Whether a server answers PING (after AUTH), over a plain socket: an ioredis client, retried
+ * while the server starts, leaves a 2 s timer per failed attempt that holds Jest at its end.
+ */
+function ping(port: number, password: string | undefined): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    const done = (answered: boolean): void => {
+      socket.destroy();
+      resolve(answered);
+    };
+    socket.setTimeout(1000, () => {
+      done(false);
+    });
+    socket.on('error', () => {
+      done(false);
+    });
+    socket.on('connect', () => {
+      socket.write(`${password === undefined ? '' : `AUTH ${password}\r\n`}PING\r\n`);
+    });
+    socket.on('data', (chunk) => {
+      received += chunk.toString('utf8');
+      if (received.includes('+PONG')) {
+        done(true);
+      } else if (/(^|\n)-/.test(received)) {
+        done(false);
+      }
     });
   });
 }
@@ -76,11 +107,6 @@ export class TestRedisServer {
     return `redis://${auth}127.0.0.1:${this.port}`;
   }
 
-  /** Whether the server process runs now. */
-  get running(): boolean {
-    return this.process !== undefined;
-  }
-
   /** (Re)starts the server on its port and waits until it answers. */
   async restart(): Promise<void> {
     if (this.process) {
@@ -108,36 +134,16 @@ export class TestRedisServer {
         this.process = undefined;
       }
     });
-    const client = new Redis(this.url, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    client.on('error', () => undefined);
-    try {
-      await waitFor(
-        async () => {
-          if (exited) {
-            throw new Error(`redis-server on port ${this.port} exited at start`);
-          }
-          try {
-            if (client.status !== 'ready') {
-              client.disconnect();
-              await client.connect();
-            }
-            await client.ping();
-            return true;
-          } catch {
-            return false;
-          }
-        },
-        5000,
-        `redis-server on port ${this.port}`,
-      );
-    } finally {
-      client.disconnect();
-    }
+    await waitFor(
+      async () => {
+        if (exited) {
+          throw new Error(`redis-server on port ${this.port} exited at start`);
+        }
+        return ping(this.port, this.password);
+      },
+      5000,
+      `redis-server on port ${this.port}`,
+    );
   }
 
   /** SIGKILL: connections drop at once, nothing is saved. Resolves once the process is gone. */
