@@ -14,8 +14,7 @@ import { generateVisiwiseWebhookSecret } from 'nestjs-visiwise-webhook/testing';
 import {
   enqueueFailedLogMessage,
   jobFailedLogMessage,
-  workerErrorLogMessage,
-  workerRestartLogMessage,
+  redisDownLogMessage,
 } from '../libs/visiwise-webhook/src/delivery/delivery.messages';
 import { ADAPTERS } from './support/adapters';
 import { ensureBuiltLibrary } from './support/built-library';
@@ -299,10 +298,12 @@ describeWithRedis.each(ADAPTERS)('queue mode on %s (real Redis, real BullMQ)', (
           10_000,
           'the redelivered event to be handled',
         );
-        // Expected while Redis was down: connection errors, and possibly a worker replacement.
+        // Expected while Redis was down: the outage, logged once (see redis-outage-logs).
         t.logger.take('error', enqueueFailedLogMessage('msg_q_outage'));
-        t.logger.take('error', workerErrorLogMessage());
-        t.logger.take('warn', workerRestartLogMessage());
+        t.logger.take(
+          'error',
+          redisDownLogMessage(`redis://127.0.0.1:${port}`, 'dedupe, queue, dead letters', ''),
+        );
         apps = apps.filter((a) => a !== t);
         await t.close();
       },

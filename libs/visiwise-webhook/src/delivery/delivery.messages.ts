@@ -81,8 +81,10 @@ export const enqueueFailedLogMessage = (id: string): string =>
   `Could not persist Visiwise event ${id} to the queue; answered 503 so Visiwise retries.`;
 
 export const shutdownTimeoutLogMessage = (pending: number, timeoutMs: number): string =>
-  `${pending} Visiwise deliveries were still being handled ${timeoutMs} ms after shutdown began; ` +
-  'in background mode they are lost, queued jobs are recovered by another worker.';
+  `${pending} Visiwise deliveries were still being handled ${timeoutMs} ms after shutdown began. ` +
+  'Inline mode: they were not acknowledged, so Visiwise retries them. Background mode: they were ' +
+  'acknowledged and are lost unless their handlers finish before the process exits (raise ' +
+  "`shutdownTimeoutMs`, or use `delivery: 'queue'`).";
 
 export const notQueueModeMessage = (): string =>
   "The failed-event (dead-letter) operations need `delivery: 'queue'`.";
@@ -91,9 +93,29 @@ export const workerShutdownTimeoutLogMessage = (timeoutMs: number): string =>
   `The Visiwise queue worker still had jobs running ${timeoutMs} ms after shutdown began; it was ` +
   "closed anyway, and BullMQ's stalled-job check hands those jobs to another worker.";
 
-export const workerErrorLogMessage = (): string => 'Visiwise queue worker error:';
-
 export const workerRestartLogMessage = (): string =>
   'The Visiwise queue worker had stopped (Redis connection lost); replacing it now that Redis is back.';
 
-export const queueErrorLogMessage = (): string => 'Visiwise queue (Redis connection) error:';
+/** Logged once when an outage begins; the cause comes last, so that tests can match the rest. */
+export const redisDownLogMessage = (where: string, affected: string, cause: string): string =>
+  `Lost the connection to Redis at ${where}; affected: ${affected}. Deliveries that need it are ` +
+  'answered 503 so Visiwise retries them; reconnecting with backoff. Logged once: a line follows ' +
+  `when Redis is back. Cause: ${cause}`;
+
+/** Logged once when an outage ends; its length comes last. */
+export const redisUpLogMessage = (where: string, affected: string, outage: string): string =>
+  `Redis at ${where} is reachable again; ${affected} work again, after an outage of ${outage}`;
+
+export const redisErrorLogMessage = (source: string, reason: string): string =>
+  `Visiwise ${source}: Redis error: ${reason}`;
+
+export const redisListenerFailedLogMessage = (reason: string): string =>
+  `A listener of the Redis connection state threw: ${reason}`;
+
+export const workerCutLogMessage = (timeoutMs: number): string =>
+  `The Visiwise queue worker's Redis connections did not close within ${timeoutMs} ms (Redis down ` +
+  'or not answering); they were cut. Jobs the worker could not record as done stay in Redis and ' +
+  "are picked up again by BullMQ's stalled-job check.";
+
+export const connectionCutLogMessage = (what: string, timeoutMs: number): string =>
+  `${what} did not close within ${timeoutMs} ms (Redis down or not answering); its connection was cut.`;

@@ -21,10 +21,12 @@ import type { UnparseableVisiwiseDelivery } from './unparseable-delivery';
 /**
  * What the two in-process modes (inline, background) share: they claim the delivery id before
  * acknowledging anything, refuse new deliveries once shutdown began, and let shutdown wait for
- * what they are still handling.
+ * what they are still handling, until its deadline.
  */
 export abstract class InProcessDeliveryStrategy implements DeliveryStrategy {
   protected readonly inFlight = new InFlight();
+  /** How to answer each delivery not answered yet (inline mode), should the deadline pass. */
+  private readonly unanswered = new Set<(refusal: Error) => void>();
   private closing = false;
   private readonly reportedUnparseable = new Set<string>();
 
@@ -69,10 +71,40 @@ export abstract class InProcessDeliveryStrategy implements DeliveryStrategy {
     if (left > 0) {
       this.logger.error(shutdownTimeoutLogMessage(left, timeoutMs));
     }
+    // The HTTP server closes after this and waits for every open request: one whose handler
+    // outlives the deadline would keep the process alive. It is answered 503 now (Visiwise
+    // retries it); its claim expires after its lease if the handler does not finish first.
+    if (this.unanswered.size > 0) {
+      const refusal = new VisiwiseWebhookException('shutting_down', shuttingDownMessage());
+      for (const answer of this.unanswered) {
+        answer(refusal);
+      }
+      this.unanswered.clear();
+    }
   }
 
   close(): Promise<void> {
     return Promise.resolve();
+  }
+
+  /**
+   * Runs the work of a delivery whose answer waits for it (inline mode): its result, unless the
+   * shutdown deadline passes first, which answers it 503 (see {@link drain}).
+   */
+  protected answeredByDeadline<T>(work: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.unanswered.add(reject);
+      work.then(
+        (value) => {
+          this.unanswered.delete(reject);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.unanswered.delete(reject);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
   }
 
   /**

@@ -11,10 +11,18 @@ import { InProcessDeliveryStrategy } from './in-process-delivery.strategy';
 /**
  * `delivery: 'inline'`: handlers run before the response, and 200 means they all succeeded. A
  * failure answers 500 and releases the claim, so Visiwise's retry handles the event. Nothing is
- * lost, at the price of handlers running inside Svix's 15 s timeout.
+ * lost, at the price of handlers running inside Svix's 15 s timeout. A delivery still being handled
+ * when the shutdown deadline passes is answered 503, so Visiwise retries it.
  */
 export class InlineDeliveryStrategy extends InProcessDeliveryStrategy {
-  async deliver(event: AnyVisiwiseEvent, trace?: DeliveryTrace): Promise<VisiwiseAckStatus> {
+  deliver(event: AnyVisiwiseEvent, trace?: DeliveryTrace): Promise<VisiwiseAckStatus> {
+    return this.answeredByDeadline(this.handle(event, trace));
+  }
+
+  private async handle(
+    event: AnyVisiwiseEvent,
+    trace: DeliveryTrace | undefined,
+  ): Promise<VisiwiseAckStatus> {
     this.inFlight.enter();
     try {
       const claim = await this.claimOrRefuse(event);

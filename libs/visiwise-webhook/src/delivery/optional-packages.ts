@@ -1,6 +1,7 @@
 import { VisiwiseConfigurationError } from '../signature/visiwise-configuration.error';
 import type { VisiwiseRedisConnection } from '../visiwise-webhook-options.interface';
 import { missingPackageMessage, redisUnreachableMessage } from './delivery.messages';
+import type { MonitoredRedisClient } from './redis-connection.monitor';
 import type { RedisDeadLetterClient } from './redis-dead-letter.store';
 import type { RedisIdempotencyClient } from './redis-idempotency.store';
 
@@ -11,13 +12,28 @@ import type { RedisIdempotencyClient } from './redis-idempotency.store';
  */
 
 /** The ioredis client surface this package uses. */
-export interface RedisClient extends RedisIdempotencyClient, RedisDeadLetterClient {
+export interface RedisClient
+  extends RedisIdempotencyClient, RedisDeadLetterClient, MonitoredRedisClient {
   status: string;
   connect(): Promise<void>;
   ping(): Promise<string>;
   disconnect(): void;
-  on(event: 'error', listener: (error: Error) => void): unknown;
   once(event: 'ready', listener: () => void): unknown;
+}
+
+/** First reconnection attempt after a lost connection, doubled on each failure... */
+const RECONNECT_FIRST_DELAY_MS = 100;
+/** ...up to this: a Redis that is back is found within 5 s, without hammering one that is not. */
+const RECONNECT_MAX_DELAY_MS = 5000;
+
+/**
+ * ioredis `retryStrategy` of every connection the package makes (its own and BullMQ's, unless the
+ * user's options bring one): exponential from 100 ms, capped at 5 s, never giving up (a number,
+ * never `null`, so a long outage ends with a reconnection rather than a dead client).
+ */
+export function reconnectDelay(attempt: number): number {
+  const exponent = Math.min(Math.max(attempt - 1, 0), 16);
+  return Math.min(RECONNECT_FIRST_DELAY_MS * 2 ** exponent, RECONNECT_MAX_DELAY_MS);
 }
 
 type RedisConstructor = {
@@ -58,8 +74,8 @@ export function createRedisClient(
   const Client = Redis.default ?? Redis;
   const options = { lazyConnect: true, ...overrides };
   return typeof connection === 'string'
-    ? new Client(connection, options)
-    : new Client({ ...connection, ...options });
+    ? new Client(connection, { retryStrategy: reconnectDelay, ...options })
+    : new Client({ retryStrategy: reconnectDelay, ...connection, ...options });
 }
 
 /**
@@ -71,8 +87,8 @@ export function bullMqConnection(
   overrides: Record<string, unknown>,
 ): Record<string, unknown> {
   return typeof connection === 'string'
-    ? { url: connection, ...overrides }
-    : { ...connection, ...overrides };
+    ? { url: connection, retryStrategy: reconnectDelay, ...overrides }
+    : { retryStrategy: reconnectDelay, ...connection, ...overrides };
 }
 
 /** Where a connection points, without credentials: safe to log. */
@@ -86,6 +102,22 @@ export function describeRedis(connection: VisiwiseRedisConnection): string {
     }
   }
   return `${connection.host ?? '127.0.0.1'}:${connection.port ?? 6379}`;
+}
+
+/**
+ * The secrets a connection carries (URL password, `password` option), for masking them should an
+ * error message ever quote one.
+ */
+export function redisSecrets(connection: VisiwiseRedisConnection): string[] {
+  if (typeof connection !== 'string') {
+    return typeof connection.password === 'string' ? [connection.password] : [];
+  }
+  try {
+    const url = new URL(connection);
+    return [url.password, decodeURIComponent(url.password)].filter((secret) => secret !== '');
+  } catch {
+    return [];
+  }
 }
 
 /** Connects and pings, failing with a message that names the server (never the password). */

@@ -8,6 +8,7 @@ import type { EnvelopeParseResult } from '../events/visiwise-event.parser';
 import { QUEUE_JOB_NAME, UNPARSEABLE_JOB_NAME } from './delivery.constants';
 import type { ResolvedDeliveryConfig } from './delivery-config';
 import {
+  connectionCutLogMessage,
   deliveryInProgressMessage,
   enqueueFailedLogMessage,
   jobFailedLogMessage,
@@ -16,7 +17,7 @@ import {
   unhandledJobLogMessage,
   unhandledJobReason,
   unparseableKeptLogMessage,
-  workerErrorLogMessage,
+  workerCutLogMessage,
   workerRestartLogMessage,
   workerShutdownTimeoutLogMessage,
 } from './delivery.messages';
@@ -24,7 +25,10 @@ import { logHandlerErrors, logStoreError } from './delivery-logging';
 import type { DeliveryStrategy, VisiwiseAckStatus } from './delivery-strategy.interface';
 import { HandleDependencies, IdempotencyStoreError, handleOnce } from './handle-once';
 import { toEvent, type EventSource } from './event-reader';
+import { InFlight } from './in-flight';
 import { VisiwiseJobData, fromQueuedEvent, jobIdFor, toQueuedEvent } from './queued-event';
+import type { RedisConnectionMonitor } from './redis-connection.monitor';
+import { settleWithin, waitUntil } from './shutdown-deadline';
 import {
   UnparseableVisiwiseDelivery,
   isUnparseableDelivery,
@@ -35,6 +39,16 @@ type WorkerConnection = NonNullable<ConstructorParameters<BullMq['Worker']>[2]>[
 
 /** How often the worker's health is checked (a BullMQ worker whose loop died is replaced). */
 const WORKER_WATCHDOG_MS = 2000;
+
+/**
+ * After the drain, how long BullMQ's own close (quit, with `force` once the drain is over) may take
+ * before the connections are cut. Counted on top of `shutdownTimeoutMs`; kept well under the 5 s
+ * that the shutdown may exceed it by, since the HTTP server closes in the same window.
+ */
+export const CONNECTION_CLOSE_GRACE_MS = 1000;
+
+/** How long cutting a connection (ioredis `disconnect()`, which waits for 'end') is waited for. */
+const CUT_WAIT_MS = 250;
 
 type BullMq = typeof import('bullmq');
 
@@ -50,8 +64,8 @@ export interface QueueStrategyDependencies extends HandleDependencies {
    * when this instance runs no worker.
    */
   readonly workerConnection: WorkerConnection | undefined;
-  /** Whether Redis answers right now (a connection of the runtime's own that reconnects reliably). */
-  readonly redisIsUp: () => boolean;
+  /** Whether Redis answers; the worker's and queue's errors are reported to it. */
+  readonly connection: RedisConnectionMonitor;
   readonly config: ResolvedDeliveryConfig['queue'];
 }
 
@@ -65,6 +79,12 @@ export interface QueueStrategyDependencies extends HandleDependencies {
  */
 export class QueueDeliveryStrategy implements DeliveryStrategy {
   private worker: Worker<VisiwiseJobData> | undefined;
+  /** Set once the current worker's close (graceful or forced) has settled. */
+  private workerClosed = false;
+  /** Workers replaced by the watchdog, whose close may still hang on a broken connection. */
+  private readonly retired = new Set<Worker<VisiwiseJobData>>();
+  /** Handlers running now (BullMQ's bookkeeping around them is not counted). */
+  private readonly running = new InFlight();
   private watchdog: NodeJS.Timeout | undefined;
   private closing = false;
   private readonly reported = new Set<string>();
@@ -147,35 +167,75 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
     this.watchdog.unref();
   }
 
+  /**
+   * Stops taking jobs and waits, until `timeoutMs` at most, for those running: BullMQ's graceful
+   * close, which also records each result in Redis. While Redis is down nothing can be recorded,
+   * so once the handlers are done there is nothing more to wait for. A job still running at the
+   * deadline is left to BullMQ's stalled-job check (see {@link close}).
+   */
   async drain(timeoutMs: number): Promise<void> {
     this.closing = true;
     clearInterval(this.watchdog);
     const worker = this.worker;
-    if (!worker) {
+    const { connection } = this.deps;
+    if (!worker || (this.running.size === 0 && !connection.isUp)) {
+      // Nothing to wait for, and BullMQ's graceful close would wait on Redis: close() forces it.
       return;
     }
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      worker.close().then(() => false),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => {
-          resolve(true);
-        }, timeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (timedOut) {
-      // Hand the jobs back: their locks expire and another worker's stalled check picks them up.
+    void worker
+      .close()
+      .catch(() => undefined)
+      .finally(() => {
+        this.workerClosed = true;
+      });
+    await waitUntil(
+      () => this.workerClosed || (this.running.size === 0 && !connection.isUp),
+      timeoutMs,
+    );
+    if (this.running.size > 0) {
       this.logger.error(workerShutdownTimeoutLogMessage(timeoutMs));
-      await worker.close(true);
     }
   }
 
+  /**
+   * Closes the worker (forced: jobs still running keep their lock until it expires, then another
+   * worker's stalled check takes them) and the queue, each within {@link CONNECTION_CLOSE_GRACE_MS};
+   * a close that Redis does not let finish has its connections cut, so that nothing keeps the
+   * process alive.
+   */
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.watchdog);
-    await this.worker?.close(true);
-    await this.deps.queue.close();
+    const worker = this.worker;
+    const closes: Promise<void>[] = [...this.retired].map((retired) =>
+      this.closeWorker(retired, false),
+    );
+    if (worker && !this.workerClosed) {
+      closes.push(this.closeWorker(worker, true));
+    }
+    closes.push(this.closeQueue());
+    await Promise.all(closes);
+  }
+
+  private async closeWorker(worker: Worker<VisiwiseJobData>, report: boolean): Promise<void> {
+    // close(true) skips waiting for running jobs; if the drain's graceful close is under way,
+    // BullMQ hands back that one instead, which may wait on Redis forever: hence the bound.
+    if (await settleWithin(worker.close(true), CONNECTION_CLOSE_GRACE_MS)) {
+      return;
+    }
+    if (report) {
+      this.logger.warn(workerCutLogMessage(CONNECTION_CLOSE_GRACE_MS));
+    }
+    await cutWorker(worker);
+  }
+
+  private async closeQueue(): Promise<void> {
+    const { queue } = this.deps;
+    if (await settleWithin(queue.close(), CONNECTION_CLOSE_GRACE_MS)) {
+      return;
+    }
+    this.logger.warn(connectionCutLogMessage('The Visiwise queue', CONNECTION_CLOSE_GRACE_MS));
+    await settleWithin(queue.disconnect(), CUT_WAIT_MS);
   }
 
   /** Creates a worker, makes it the current one, and runs it once the connection is ready. */
@@ -188,21 +248,29 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
       lockDuration: config.lockDurationMs,
       stalledInterval: config.stalledIntervalMs,
     });
-    // Connection errors: ioredis reconnects on its own; log them, never crash the process.
+    // Unlistened, an 'error' would crash the process. Connection errors (one per reconnection
+    // attempt) belong to the outage the monitor logs once; others are logged there too.
     worker.on('error', (error) => {
-      this.logger.error(`${workerErrorLogMessage()} ${error.message}`);
+      this.deps.connection.reportError('queue worker', error);
     });
     this.worker = worker;
+    this.workerClosed = false;
   }
 
   private replaceStoppedWorker(): void {
     const worker = this.worker;
-    if (this.closing || !worker || worker.isRunning() || !this.deps.redisIsUp()) {
+    if (this.closing || !worker || worker.isRunning() || !this.deps.connection.isUp) {
       return;
     }
-    this.logger.warn(workerRestartLogMessage());
-    // Not awaited: closing a worker whose connection broke can hang (bullmq#2430).
-    void worker.close(true).catch(() => undefined);
+    // Debug only: the monitor has said Redis is back, which is what an operator needs to know.
+    this.logger.debug(workerRestartLogMessage());
+    // Not awaited: closing a worker whose connection broke can hang (bullmq#2430). Shutdown cuts
+    // it if it is still hanging then.
+    this.retired.add(worker);
+    void worker
+      .close(true)
+      .catch(() => undefined)
+      .finally(() => this.retired.delete(worker));
     this.createWorker();
   }
 
@@ -235,6 +303,15 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
   }
 
   private async process(job: Job<VisiwiseJobData>): Promise<void> {
+    this.running.enter();
+    try {
+      await this.handle(job);
+    } finally {
+      this.running.leave();
+    }
+  }
+
+  private async handle(job: Job<VisiwiseJobData>): Promise<void> {
     const event = this.eventOf(job);
     if (this.deps.publisher.handlerCount(event.type) === 0) {
       // Not claimed: a replay after a handler is deployed handles it.
@@ -296,4 +373,31 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
       }
     }
   }
+}
+
+/** The part of BullMQ 5's Worker that its close() reaches only after waiting for running jobs. */
+interface WorkerInternals {
+  readonly lockManager?: { close?: () => Promise<void> };
+}
+
+/**
+ * Stops a worker whose close() hangs. BullMQ's close runs its steps in order, and the first one
+ * (wait for the jobs in hand: their results must reach Redis) never ends once Redis is gone
+ * (bullmq#2430); the later steps, which stop its timers and connections, then never run, and the
+ * process stays alive. So they are done here: `pause(true)` stops the stalled-job checker,
+ * `disconnect()` drops the main connection (the blocking one was dropped by close's first step),
+ * and the lock manager, which renews locks on a timer, is closed through the field BullMQ 5 keeps
+ * it in. Should a later BullMQ rename that field, only that timer outlives shutdown: an app that
+ * uses `enableShutdownHooks()` exits anyway (Nest re-raises the signal), one that calls
+ * `app.close()` itself would wait for the timer.
+ */
+async function cutWorker(worker: Worker<VisiwiseJobData>): Promise<void> {
+  await Promise.all([
+    settleWithin(worker.pause(true), CUT_WAIT_MS),
+    settleWithin(
+      (worker as unknown as WorkerInternals).lockManager?.close?.() ?? Promise.resolve(),
+      CUT_WAIT_MS,
+    ),
+    settleWithin(worker.disconnect(), CUT_WAIT_MS),
+  ]);
 }

@@ -23,11 +23,7 @@ import type {
 } from '../visiwise-webhook-options.interface';
 import type { VisiwiseHealthSource } from '../observability/visiwise-health-source.interface';
 import { BackgroundDeliveryStrategy } from './background-delivery.strategy';
-import {
-  notQueueModeMessage,
-  queueErrorLogMessage,
-  redisStoreNeedsRedisMessage,
-} from './delivery.messages';
+import { notQueueModeMessage, redisStoreNeedsRedisMessage } from './delivery.messages';
 import { logStoreError } from './delivery-logging';
 import type { DeliveryStrategy, VisiwiseAckStatus } from './delivery-strategy.interface';
 import type { HandleDependencies } from './handle-once';
@@ -39,26 +35,42 @@ import {
   bullMqConnection,
   connectRedis,
   createRedisClient,
+  describeRedis,
   loadBullMq,
+  redisSecrets,
 } from './optional-packages';
-import { QueueDeliveryStrategy } from './queue-delivery.strategy';
+import { CONNECTION_CLOSE_GRACE_MS, QueueDeliveryStrategy } from './queue-delivery.strategy';
 import type { DeadLetterStore } from './dead-letter-store.interface';
 import { readDeliveryEnvelope, toEvent, type EventSource } from './event-reader';
 import { InProcessDeadLetters } from './in-process-dead-letters';
 import { MemoryDeadLetterStore } from './memory-dead-letter.store';
 import type { VisiwiseJobData } from './queued-event';
+import { RedisConnectionMonitor } from './redis-connection.monitor';
 import { RedisDeadLetterStore } from './redis-dead-letter.store';
 import { RedisIdempotencyStore } from './redis-idempotency.store';
+import { settleWithin } from './shutdown-deadline';
 import { unparseableBody, type UnparseableVisiwiseDelivery } from './unparseable-delivery';
 import { VisiwiseDeadLetters, type VisiwiseDeadLetterSet } from './visiwise-dead-letters';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
 /**
- * Owns what delivery needs at run time: the idempotency store, Redis connections, the BullMQ queue
- * and worker, and the strategy of the configured mode. Connects at module init (failing the start
- * if Redis is unreachable), starts workers once every `@OnVisiwiseEvent` handler is registered,
- * and on shutdown stops accepting, waits for work in flight, then closes connections.
+ * Longest wait for one command of the runtime's own connection (the idempotency store's claims):
+ * a Redis that holds the connection but never answers (overloaded, frozen) then costs a 503 that
+ * Visiwise retries, not a request hanging past Svix's 15 s timeout and past shutdown.
+ */
+const COMMAND_TIMEOUT_MS = 5000;
+
+/** Slack on top of the strategies' own bounds before a shutdown step is abandoned outright. */
+const SHUTDOWN_SLACK_MS = 500;
+
+/**
+ * Owns what delivery needs at run time: the idempotency store, Redis connections (and the monitor
+ * of their state), the BullMQ queue and worker, and the strategy of the configured mode. Connects
+ * at module init (failing the start if Redis is unreachable), starts workers once every
+ * `@OnVisiwiseEvent` handler is registered, and on shutdown stops accepting, waits up to
+ * `shutdownTimeoutMs` for work in flight, then closes connections within a short grace, cutting
+ * those that Redis does not let close: shutdown ends on time whatever Redis does.
  */
 @Injectable()
 export class VisiwiseDeliveryRuntime
@@ -75,7 +87,7 @@ export class VisiwiseDeliveryRuntime
   private store: VisiwiseIdempotencyStore | undefined;
   private queue: Queue<VisiwiseJobData> | undefined;
   private deadLetters: VisiwiseDeadLetterSet | undefined;
-  private shuttingDown = false;
+  private monitor: RedisConnectionMonitor | undefined;
 
   constructor(
     @Inject(VISIWISE_WEBHOOK_CONFIG) private readonly config: VisiwiseWebhookConfig,
@@ -114,7 +126,11 @@ export class VisiwiseDeliveryRuntime
         if (this.clients.length === 0) {
           // A connection of our own: Redis must answer at start, and the worker watchdog needs to
           // know when it is back (a custom store brought no connection).
-          await this.connect({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+          await this.connect({
+            enableOfflineQueue: false,
+            maxRetriesPerRequest: 1,
+            commandTimeout: COMMAND_TIMEOUT_MS,
+          });
         }
         if (!bullmq) {
           throw new VisiwiseConfigurationError(notQueueModeMessage());
@@ -124,7 +140,7 @@ export class VisiwiseDeliveryRuntime
           // and enqueueTimeoutMs bounds the rest, so the HTTP path answers 503 instead of hanging.
           // (enableOfflineQueue: false would be faster still, but makes ioredis's ready check fail
           // while BullMQ closes, which BullMQ re-emits as an unhandled 'error'.)
-          connection: bullMqConnection(this.redisConnection(), {
+          connection: bullMqConnection(this.redisOptions(), {
             maxRetriesPerRequest: 1,
           }) as never,
           prefix: queueConfig.prefix,
@@ -136,11 +152,11 @@ export class VisiwiseDeliveryRuntime
           },
         });
         // BullMQ re-emits connection errors on the queue; unlistened, an EventEmitter 'error' would
-        // crash the process. A failed add already answers 503 and logs; this covers the rest.
+        // crash the process. A failed add already answers 503 and logs; the monitor covers the
+        // rest (one line per outage, not one per reconnection attempt).
+        const monitor = this.monitor;
         this.queue.on('error', (error) => {
-          if (!this.shuttingDown) {
-            this.logger.error(`${queueErrorLogMessage()} ${error.message}`);
-          }
+          monitor?.reportError('queue', error);
         });
         this.deadLetters = new VisiwiseDeadLetters(this.queue);
         this.telemetry.watchQueue(this.queue, queueConfig.name);
@@ -154,9 +170,9 @@ export class VisiwiseDeliveryRuntime
             config: queueConfig,
             // Workers block on Redis and must wait through reconnects (BullMQ requires this).
             workerConnection: queueConfig.runWorker
-              ? bullMqConnection(this.redisConnection(), { maxRetriesPerRequest: null })
+              ? bullMqConnection(this.redisOptions(), { maxRetriesPerRequest: null })
               : undefined,
-            redisIsUp: () => this.clients.every((client) => client.status === 'ready'),
+            connection: this.requireMonitor(),
           },
           this.logger,
         );
@@ -180,16 +196,42 @@ export class VisiwiseDeliveryRuntime
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.shuttingDown = true;
-    await this.strategy?.drain(this.config.delivery.shutdownTimeoutMs);
+    const { shutdownTimeoutMs } = this.config.delivery;
+    // The strategies bound their own waits; this bound holds even if one of them did not.
+    await settleWithin(
+      this.strategy?.drain(shutdownTimeoutMs) ?? Promise.resolve(),
+      shutdownTimeoutMs + SHUTDOWN_SLACK_MS,
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
     // Before the queue and Redis close: a scrape meanwhile must not read a closing queue.
     this.telemetry.close();
-    await this.strategy?.close();
-    await this.store?.close?.();
-    await Promise.allSettled(this.clients.map((client) => client.quit()));
+    // Connections are closed on purpose from now on: no "Redis down" line for that.
+    this.monitor?.stop();
+    const grace = CONNECTION_CLOSE_GRACE_MS + SHUTDOWN_SLACK_MS;
+    await Promise.all([
+      settleWithin(this.strategy?.close() ?? Promise.resolve(), grace),
+      (async () => {
+        await settleWithin(this.store?.close?.() ?? Promise.resolve(), CONNECTION_CLOSE_GRACE_MS);
+        await Promise.all(
+          this.clients.map(async (client) => {
+            await settleWithin(client.quit(), CONNECTION_CLOSE_GRACE_MS);
+            // After a quit, a no-op; after one Redis did not answer, it drops the socket and the
+            // reconnection timer, which would otherwise keep the process alive.
+            client.disconnect();
+          }),
+        );
+      })(),
+    ]);
+  }
+
+  /**
+   * The state of the package's Redis connections (up/down, since when, transitions), or undefined
+   * when no Redis is configured (or a custom store brings its own). For metrics and health checks.
+   */
+  redisConnection(): RedisConnectionMonitor | undefined {
+    return this.monitor;
   }
 
   /** Hands a verified event to the configured delivery mode. */
@@ -275,11 +317,36 @@ export class VisiwiseDeliveryRuntime
     if (idempotency.store === 'memory') {
       return new MemoryIdempotencyStore({ maxEntries: idempotency.maxEntries });
     }
-    const client = await this.connect({ enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+    const client = await this.connect({
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: COMMAND_TIMEOUT_MS,
+    });
     return new RedisIdempotencyStore(client, { keyPrefix: idempotency.keyPrefix });
   }
 
-  private redisConnection(): VisiwiseRedisConnection {
+  private requireMonitor(): RedisConnectionMonitor {
+    if (!this.monitor) {
+      // connect() creates it; every Redis feature connects first.
+      throw new Error('VisiwiseDeliveryRuntime: Redis features used before connecting');
+    }
+    return this.monitor;
+  }
+
+  /** What an outage of the configured Redis stops, as the one "down" log line names it. */
+  private redisFeatures(): string[] {
+    const { mode, idempotency } = this.config.delivery;
+    const features: string[] = [];
+    if (idempotency.store === 'redis') {
+      features.push('dedupe');
+    }
+    if (mode === 'queue') {
+      features.push('queue', 'dead letters');
+    }
+    return features;
+  }
+
+  private redisOptions(): VisiwiseRedisConnection {
     const connection = this.config.delivery.redis;
     if (connection === undefined) {
       // Unreachable after resolveDeliveryConfig's checks; the message names the fix all the same.
@@ -289,13 +356,19 @@ export class VisiwiseDeliveryRuntime
   }
 
   private async connect(overrides: Record<string, unknown>): Promise<RedisClient> {
-    const connection = this.redisConnection();
+    const connection = this.redisOptions();
     const client = createRedisClient(connection, overrides, 'Redis delivery features');
-    // ioredis emits connection errors as events; unhandled they would crash the process. They are
-    // surfaced where they matter instead (503 on the HTTP path, job retries in workers).
+    // ioredis emits connection errors as events; unhandled they would crash the process. Until
+    // the client is watched (below), a failed start is reported by connectRedis's own error.
     client.on('error', () => undefined);
     await connectRedis(client, connection, CONNECT_TIMEOUT_MS);
     this.clients.push(client);
+    this.monitor ??= new RedisConnectionMonitor(this.logger, {
+      where: describeRedis(connection),
+      affected: this.redisFeatures(),
+      secrets: redisSecrets(connection),
+    });
+    this.monitor.watch(client);
     return client;
   }
 }

@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import type { VisiwiseDeliveryMode } from 'nestjs-visiwise-webhook';
+import { generateVisiwiseWebhookSecret } from 'nestjs-visiwise-webhook/testing';
+import {
+  redisDownLogMessage,
+  redisUpLogMessage,
+} from '../libs/visiwise-webhook/src/delivery/delivery.messages';
+import { VisiwiseDeliveryRuntime } from '../libs/visiwise-webhook/src/delivery/visiwise-delivery.runtime';
+import { ADAPTERS, AdapterName } from './support/adapters';
+import { uniqueName, waitFor } from './support/redis';
+import { TestRedisServer, describeWithRedisServer } from './support/redis-server';
+import { WebhookTestApp, createWebhookTestApp, sendSigned } from './support/webhook-test-app';
+
+/*
+ * A Redis outage (a test-owned redis-server, with a password, killed for a few seconds and
+ * started again) is one log line when it begins and one when it ends, whatever BullMQ and ioredis
+ * emit meanwhile; no line carries the password; and work resumes once Redis is back.
+ */
+
+jest.setTimeout(60_000);
+
+/** Long enough for several reconnection attempts (BullMQ alone used to log one a second). */
+const OUTAGE_MS = 3000;
+
+async function outage(
+  adapter: AdapterName,
+  delivery: VisiwiseDeliveryMode,
+  affected: string,
+): Promise<void> {
+  const password = `pw-${randomBytes(12).toString('hex')}`;
+  const redis = await TestRedisServer.start({ password });
+  const secret = generateVisiwiseWebhookSecret();
+  let t: WebhookTestApp | undefined;
+  try {
+    t = await createWebhookTestApp({
+      adapter,
+      registration: 'forRoot',
+      secret,
+      moduleOptions: {
+        delivery,
+        redis: redis.url,
+        idempotency: { keyPrefix: `${uniqueName('outage')}:` },
+        queue: { name: uniqueName('outage') },
+        shutdownTimeoutMs: 2000,
+      },
+    });
+    const app = t;
+    const monitor = app.app.get(VisiwiseDeliveryRuntime).redisConnection();
+    if (!monitor) {
+      throw new Error('no Redis connection monitor although Redis is configured');
+    }
+    const changes: boolean[] = [];
+    monitor.onChange((up) => changes.push(up));
+    expect(monitor.isUp).toBe(true);
+
+    expect((await sendSigned(app, secret, 'msg_before_outage')).status).toBe(200);
+    await waitFor(() => app.handlers.tracked.length === 1, 10_000, 'the first delivery');
+
+    const where = `redis://127.0.0.1:${redis.port}`;
+    const downLine = redisDownLogMessage(where, affected, '');
+    const upLine = redisUpLogMessage(where, affected, '');
+
+    await redis.kill();
+    const killedAt = Date.now();
+    await waitFor(() => !monitor.isUp, 5000, 'the monitor to see Redis down');
+    await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
+    await redis.restart();
+    await waitFor(() => monitor.isUp, 10_000, 'the monitor to see Redis back');
+    const outageMs = Date.now() - killedAt;
+
+    const down = app.logger.take('error', downLine);
+    const up = app.logger.take('log', upLine);
+    expect(down).toHaveLength(1);
+    expect(up).toHaveLength(1);
+    // The outage's length, as measured here (give or take the reconnection backoff).
+    const seconds = Number(/after an outage of (\d+(?:\.\d)?) s/.exec(up[0]!.text)?.[1]);
+    expect(seconds).toBeGreaterThanOrEqual(OUTAGE_MS / 1000);
+    expect(seconds).toBeLessThanOrEqual(outageMs / 1000 + 0.5);
+    expect(changes).toEqual([false, true]);
+    expect(monitor.since.getTime()).toBeGreaterThan(killedAt);
+
+    // Work resumes: a delivery after the outage is handled (in queue mode: the worker runs again).
+    await waitFor(
+      async () => (await sendSigned(app, secret, 'msg_after_outage')).status === 200,
+      10_000,
+      'a 200 after Redis is back',
+    );
+    await waitFor(
+      () => app.handlers.tracked.some((event) => event.id === 'msg_after_outage'),
+      15_000,
+      'the delivery after the outage to reach its handler',
+    );
+
+    // Nothing else worth a warning was said, and nothing secret at all.
+    app.logger.assertNoUnexpected();
+    for (const entry of app.logger.entries) {
+      expect(entry.text).not.toContain(password);
+      expect(entry.text).not.toContain('MSCU1234566');
+    }
+  } finally {
+    await t?.close();
+    await redis.stop();
+  }
+}
+
+// Sequential, not side by side: Nest's Logger is process-wide, so two apps in one process would
+// share (and mix) their captured lines. The adapter does not change what Redis does, so the
+// in-process mode runs on one.
+describeWithRedisServer(
+  'a Redis outage in the logs (real redis-server, killed and restarted)',
+  () => {
+    it.each(ADAPTERS)(
+      'queue mode on %s: one line down, one line up with its length, and the worker handles jobs again',
+      (adapter) => outage(adapter, 'queue', 'dedupe, queue, dead letters'),
+    );
+
+    it('inline mode with the Redis store: one line down, one line up, and dedupe works again', () =>
+      outage('express', 'inline', 'dedupe'));
+  },
+);
