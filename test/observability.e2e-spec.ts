@@ -92,7 +92,9 @@ class TrackedHandler {
       throw new Error('downstream unavailable');
     }
     // A span the application makes inside its handler nests under the module's handler span.
-    api.trace.getTracer('app').startActiveSpan('app.update-shipment', (span) => span.end());
+    api.trace.getTracer('app').startActiveSpan('app.update-shipment', (span) => {
+      span.end();
+    });
     this.seen.push(event.id);
   }
 }

@@ -249,10 +249,7 @@ export class VisiwiseDeliveryRuntime
 
   /** Whether the package's Redis connections answer; undefined when no Redis is configured. */
   redisUp(): boolean | undefined {
-    if (this.config.delivery.redis === undefined) {
-      return undefined;
-    }
-    return this.clients.length > 0 && this.clients.every((client) => client.status === 'ready');
+    return this.monitor?.isUp;
   }
 
   /** Whether this process's queue worker runs; undefined when it runs none. */
@@ -305,7 +302,11 @@ export class VisiwiseDeliveryRuntime
     // The idempotency store's connection when there is one: dead letters are written rarely.
     const client =
       this.clients[0] ??
-      (await this.connect({ enableOfflineQueue: false, maxRetriesPerRequest: 1 }));
+      (await this.connect({
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        commandTimeout: COMMAND_TIMEOUT_MS,
+      }));
     return new RedisDeadLetterStore(client, deadLetters.keyPrefix);
   }
 
@@ -335,13 +336,15 @@ export class VisiwiseDeliveryRuntime
 
   /** What an outage of the configured Redis stops, as the one "down" log line names it. */
   private redisFeatures(): string[] {
-    const { mode, idempotency } = this.config.delivery;
+    const { mode, idempotency, deadLetters } = this.config.delivery;
     const features: string[] = [];
     if (idempotency.store === 'redis') {
       features.push('dedupe');
     }
     if (mode === 'queue') {
       features.push('queue', 'dead letters');
+    } else if (deadLetters.store === 'redis') {
+      features.push('dead letters');
     }
     return features;
   }
@@ -363,11 +366,14 @@ export class VisiwiseDeliveryRuntime
     client.on('error', () => undefined);
     await connectRedis(client, connection, CONNECT_TIMEOUT_MS);
     this.clients.push(client);
-    this.monitor ??= new RedisConnectionMonitor(this.logger, {
-      where: describeRedis(connection),
-      affected: this.redisFeatures(),
-      secrets: redisSecrets(connection),
-    });
+    if (!this.monitor) {
+      this.monitor = new RedisConnectionMonitor(this.logger, {
+        where: describeRedis(connection),
+        affected: this.redisFeatures(),
+        secrets: redisSecrets(connection),
+      });
+      this.telemetry.watchRedis(this.monitor);
+    }
     this.monitor.watch(client);
     return client;
   }
