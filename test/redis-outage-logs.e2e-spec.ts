@@ -115,6 +115,6 @@ describeWithRedisServer(
     );
 
     it('inline mode with the Redis store: one line down, one line up, and dedupe works again', () =>
-      outage('express', 'inline', 'dedupe'));
+      outage('express', 'inline', 'dedupe, dead letters'));
   },
 );
