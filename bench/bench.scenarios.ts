@@ -12,7 +12,6 @@ import { KIB } from './lib/payload';
 export interface Scenario {
   /** Row label, and what the targets refer to. */
   readonly name: string;
-  readonly description: string;
   readonly app: BenchAppKind;
   /**
    * `VisiwiseWebhookModule.forRoot()` options (module apps; the bench adds the secret). Gets a name
@@ -38,97 +37,50 @@ export const REDIS_KEY_PREFIX = 'visiwise-bench:';
 /** Database 15 unless told otherwise: a run never meets the tests' keys (database 0). */
 export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379/15';
 
-const redisStore = (instance: string): WebhookBenchOptions => ({
+// Keys under the bench's prefix, short-lived; a queue of its own per server.
+const queued = (instance: string): WebhookBenchOptions => ({
   redis: REDIS_URL,
   idempotency: { store: 'redis', keyPrefix: `${REDIS_KEY_PREFIX}${instance}:`, ttlSeconds: 300 },
-});
-
-const queued = (instance: string): WebhookBenchOptions => ({
-  ...redisStore(instance),
   delivery: 'queue',
-  queue: {
-    name: `visiwise-bench-${instance}`,
-    prefix: REDIS_KEY_PREFIX.slice(0, -1),
-    keepCompletedSeconds: 60,
-  },
+  queue: { name: instance, prefix: REDIS_KEY_PREFIX.slice(0, -1), keepCompletedSeconds: 60 },
 });
+const QUEUE = {
+  app: 'module',
+  module: queued,
+  adapters: ['fastify'],
+  requiresRedis: true,
+} as const;
 
 export const SCENARIOS: readonly Scenario[] = [
-  { name: 'bare', app: 'bare', description: 'bare Nest POST route, rawBody: true' },
-  {
-    name: 'guard',
-    app: 'guard',
-    description: 'the bare route behind a guard doing one HMAC + timingSafeEqual (the reference)',
-  },
-  {
-    name: 'module',
-    app: 'module',
-    module: () => ({}),
-    description: 'the module with its defaults: inline delivery, memory store, no-op handler',
-  },
-  {
-    name: 'queue',
-    app: 'module',
-    module: queued,
-    adapters: ['fastify'],
-    requiresRedis: true,
-    description: 'delivery: queue (BullMQ, Redis store), worker in the same process',
-  },
-  {
-    name: 'queue-split',
-    app: 'module',
-    module: queued,
-    worker: 'separate',
-    adapters: ['fastify'],
-    requiresRedis: true,
-    description: 'delivery: queue, worker in another process (the production shape)',
-  },
-  {
-    name: 'background',
-    app: 'module',
-    module: () => ({ delivery: 'background' }),
-    quick: false,
-    description: 'delivery: background (answered before the handler runs), memory store',
-  },
+  // A bare Nest POST route in an app with rawBody: true.
+  { name: 'bare', app: 'bare' },
+  // The reference: the bare route behind a guard doing one HMAC + timingSafeEqual.
+  { name: 'guard', app: 'guard' },
+  // The module with its defaults: inline delivery, memory store; one no-op handler.
+  { name: 'module', app: 'module', module: () => ({}) },
+  // BullMQ with the worker in the same process, Redis idempotency store.
+  { name: 'queue', ...QUEUE },
+  // The production shape: the worker in a process of its own.
+  { name: 'queue-split', ...QUEUE, worker: 'separate' },
+  // Answered before the handler runs.
+  { name: 'background', app: 'module', module: () => ({ delivery: 'background' }), quick: false },
 ];
 
 /** The scenarios the fixed-rate latency phase compares, on each adapter. */
 export const LATENCY_PAIR = ['bare', 'module'] as const;
 
-/** How much of everything a run measures. */
-export interface BenchPlan {
-  readonly micro: {
-    readonly sizes: readonly number[];
-    readonly rounds: number;
-    readonly millis: number;
-  };
-  readonly http: {
-    readonly bodyBytes: number;
-    readonly connections: number;
-    readonly rounds: number;
-    readonly seconds: number;
-    readonly warmupSeconds: number;
-  };
-  /** Open-loop load at `fraction` of the bare route's median req/s from the HTTP phase. */
-  readonly latency: {
-    readonly rounds: number;
-    readonly seconds: number;
-    readonly fraction: number;
-  };
-  /** Distinct deliveries to the module on Fastify with its memory store capped at `storeCap`. */
-  readonly soak: {
-    readonly deliveries: number;
-    readonly checkpoints: number;
-    readonly storeCap: number;
-  };
-}
-
-export const QUICK_PLAN: BenchPlan = {
+/**
+ * How much a run measures. http: closed-loop rounds; latency: open-loop at `fraction` of the bare
+ * route's req/s; soak: distinct deliveries to the module (Fastify), memory store capped at `storeCap`.
+ */
+export const QUICK_PLAN = {
   micro: { sizes: [KIB, 256 * KIB], rounds: 5, millis: 100 },
   http: { bodyBytes: KIB, connections: 10, rounds: 3, seconds: 3, warmupSeconds: 2 },
   latency: { rounds: 2, seconds: 3, fraction: 0.5 },
   soak: { deliveries: 40_000, checkpoints: 8, storeCap: 10_000 },
 };
+
+export type BenchPlan = typeof QUICK_PLAN;
 
 export const FULL_PLAN: BenchPlan = {
   micro: { sizes: [KIB, 16 * KIB, 256 * KIB], rounds: 15, millis: 200 },

@@ -4,160 +4,134 @@
  */
 import type { AdapterName } from './lib/bench-protocol';
 import { KIB } from './lib/payload';
-import { CONTENDERS, type BenchResults, type TargetResult, type TargetStatus } from './lib/results';
+import { CONTENDERS, type BenchResults, type ScenarioRow, type TargetResult } from './lib/results';
 import { median } from './lib/stats';
 
-interface Measured {
-  readonly value: number;
-  /** The value with what it was computed from. */
-  readonly detail: string;
-}
+/** A measured value, with what it was computed from; undefined when its phase did not run. */
+type Measure = (results: BenchResults) => { value: number; detail: string } | undefined;
 
 interface Target {
   readonly target: string;
   readonly threshold: string;
-  /** Undefined when the phase or the scenarios it needs did not run. */
-  readonly measure: (results: BenchResults) => Measured | undefined;
+  readonly measure: Measure;
   /** Absent for rows that are reported, not judged. */
   readonly pass?: (value: number) => boolean;
 }
 
 const MIB = 1024 * 1024;
 const x = (value: number): string => `${value.toFixed(2)}x`;
-const us = (value: number): string => `${value.toFixed(0)} µs`;
+const ADAPTERS: readonly AdapterName[] = ['express', 'fastify'];
 
-/** Median over rounds of ours / theirs (ops/s): the two ran moments apart in each round. */
-function microRatio(results: BenchResults, other: string, sizeBytes: number): Measured | undefined {
-  const rounds = (name: string): readonly number[] | undefined =>
-    results.micro?.find((row) => row.name === name && row.sizeBytes === sizeBytes)
-      ?.opsPerSecondByRound;
-  const ours = rounds(CONTENDERS.ours);
-  const theirs = rounds(other);
-  if (!ours || !theirs) {
-    return undefined;
-  }
-  const value = median(ours.map((ops, round) => ops / (theirs[round] ?? NaN)));
-  return { value, detail: x(value) };
-}
+/** Ours / theirs in ops/s, the median of per-round ratios: both ran moments apart in a round. */
+const microRatio =
+  (other: string, sizeBytes: number): Measure =>
+  (results) => {
+    const rounds = (name: string): readonly number[] | undefined =>
+      results.micro?.find((row) => row.name === name && row.sizeBytes === sizeBytes)
+        ?.opsPerSecondByRound;
+    const [ours, theirs] = [rounds(CONTENDERS.ours), rounds(other)];
+    if (!ours || !theirs) return undefined;
+    const value = median(ours.map((ops, round) => ops / (theirs[round] ?? NaN)));
+    return { value, detail: x(value) };
+  };
 
 const row = (results: BenchResults, adapter: AdapterName, scenario: string) =>
   results.http?.find((entry) => entry.adapter === adapter && entry.scenario === scenario);
 
-/** `numerator` CPU per delivery over `denominator`'s, ratio of the medians of their rounds. */
-function cpuRatio(
-  results: BenchResults,
-  adapter: AdapterName,
-  numerator: string,
-  denominator: string,
-): Measured | undefined {
-  const top = row(results, adapter, numerator);
-  const bottom = row(results, adapter, denominator);
-  if (!top || !bottom) {
-    return undefined;
-  }
-  const value = top.cpuMicros / bottom.cpuMicros;
-  const split = (entry: typeof top): string =>
-    entry.workerCpuMicros === undefined
-      ? us(entry.cpuMicros)
-      : `${us(entry.cpuMicros)} = receive ${us(entry.receiveCpuMicros)} + worker ${us(entry.workerCpuMicros)}`;
-  return {
-    value,
-    detail: `${x(value)} (${numerator} ${split(top)}, ${denominator} ${split(bottom)} per delivery)`,
-  };
-}
+const cpu = (entry: ScenarioRow): string =>
+  `${entry.scenario} ${entry.cpuMicros.toFixed(0)} µs` +
+  (entry.workerCpuMicros === undefined
+    ? ''
+    : ` (receive ${entry.receiveCpuMicros.toFixed(0)} + worker ${entry.workerCpuMicros.toFixed(0)})`);
 
-function latencyRatio(results: BenchResults, adapter: AdapterName): Measured | undefined {
-  const of = (scenario: string) =>
-    results.latency?.find((entry) => entry.adapter === adapter && entry.scenario === scenario);
-  const module = of('module');
-  const bare = of('bare');
-  if (!module || !bare) {
-    return undefined;
-  }
-  const value = module.p99Millis / bare.p99Millis;
-  return {
-    value,
-    detail: `${x(value)} (p99 ${module.p99Millis.toFixed(2)} vs ${bare.p99Millis.toFixed(2)} ms at ${String(Math.round(bare.offeredRate))} req/s)`,
+/** CPU per delivery of `top` over `bottom`'s: medians of their interleaved rounds. */
+const cpuRatio =
+  (adapter: AdapterName, top: string, bottom: string): Measure =>
+  (results) => {
+    const [a, b] = [row(results, adapter, top), row(results, adapter, bottom)];
+    if (!a || !b) return undefined;
+    const value = a.cpuMicros / b.cpuMicros;
+    return { value, detail: `${x(value)}: ${cpu(a)} / ${cpu(b)} per delivery` };
   };
-}
 
-function rssDelta(results: BenchResults, adapter: AdapterName): Measured | undefined {
-  const module = row(results, adapter, 'module');
-  const bare = row(results, adapter, 'bare');
-  if (!module || !bare) {
-    return undefined;
-  }
-  const value = (module.rssAfterGcBytes - bare.rssAfterGcBytes) / MIB;
-  return {
-    value,
-    detail: `${value >= 0 ? '+' : ''}${value.toFixed(1)} MB (${(module.rssAfterGcBytes / MIB).toFixed(0)} vs ${(bare.rssAfterGcBytes / MIB).toFixed(0)} MB)`,
+const latencyRatio =
+  (adapter: AdapterName): Measure =>
+  (results) => {
+    const of = (scenario: string) =>
+      results.latency?.find((entry) => entry.adapter === adapter && entry.scenario === scenario);
+    const [module, bare] = [of('module'), of('bare')];
+    if (!module || !bare) return undefined;
+    const value = module.p99Millis / bare.p99Millis;
+    const ms = `${module.p99Millis.toFixed(2)} / ${bare.p99Millis.toFixed(2)} ms`;
+    return { value, detail: `${x(value)}: ${ms} at ${bare.offeredRate.toFixed(0)} req/s` };
   };
-}
+
+const rssDelta =
+  (adapter: AdapterName): Measure =>
+  (results) => {
+    const [module, bare] = [row(results, adapter, 'module'), row(results, adapter, 'bare')];
+    if (!module || !bare) return undefined;
+    const value = (module.rssAfterGcBytes - bare.rssAfterGcBytes) / MIB;
+    const mb = `${(module.rssAfterGcBytes / MIB).toFixed(0)} / ${(bare.rssAfterGcBytes / MIB).toFixed(0)} MB`;
+    return { value, detail: `${value >= 0 ? '+' : ''}${value.toFixed(1)} MB: ${mb}` };
+  };
 
 /**
- * RSS after GC from the first checkpoint past twice the store's cap (the store is full and has
- * evicted for a while) to the last: what a bounded store keeps flat.
+ * RSS after GC from the first checkpoint past twice the store's cap (full, and evicting for a
+ * while) to the last: what a bounded store keeps flat.
  */
-function soakGrowth(results: BenchResults): Measured | undefined {
-  const soak = results.soak;
+const soakGrowth: Measure = ({ soak }) => {
   const full = soak?.checkpoints.filter((point) => point.deliveries >= 2 * soak.storeCap) ?? [];
-  const first = full[0];
-  const last = full[full.length - 1];
-  if (!soak || !first || !last || first === last) {
-    return undefined;
-  }
+  const [first, last] = [full[0], full[full.length - 1]];
+  if (!soak || !first || !last || first === last) return undefined;
   const value = (last.rssAfterGcBytes - first.rssAfterGcBytes) / MIB;
   const heap = (last.heapUsedAfterGcBytes - first.heapUsedAfterGcBytes) / MIB;
-  return {
-    value,
-    detail: `RSS ${value.toFixed(1)} MB, heap ${heap.toFixed(1)} MB from ${String(first.deliveries)} to ${String(last.deliveries)} deliveries (cap ${String(soak.storeCap)})`,
-  };
-}
-
-const ADAPTERS: readonly AdapterName[] = ['express', 'fastify'];
+  const span = `${String(first.deliveries)} to ${String(last.deliveries)} deliveries`;
+  return { value, detail: `${value.toFixed(1)} MB (heap ${heap.toFixed(1)} MB), ${span}` };
+};
 
 export const TARGETS: readonly Target[] = [
   ...(
     [
-      ['createHmac floor', CONTENDERS.floor, KIB, 0.7],
-      ['createHmac floor', CONTENDERS.floor, 256 * KIB, 0.95],
-      ['standardwebhooks', CONTENDERS.standardwebhooks, KIB, 4],
-      ['standardwebhooks', CONTENDERS.standardwebhooks, 256 * KIB, 15],
+      [CONTENDERS.floor, KIB, 0.7],
+      [CONTENDERS.floor, 256 * KIB, 0.95],
+      [CONTENDERS.standardwebhooks, KIB, 4],
+      [CONTENDERS.standardwebhooks, 256 * KIB, 15],
     ] as const
-  ).map(([label, other, size, minimum]): Target => ({
-    target: `verify vs ${label}, ${String(size / KIB)} KiB (ops/s)`,
+  ).map(([other, size, minimum]) => ({
+    target: `verify vs ${other}, ${String(size / KIB)} KiB, ops/s`,
     threshold: `>= ${String(minimum)}x`,
-    measure: (results) => microRatio(results, other, size),
-    pass: (value) => value >= minimum,
+    measure: microRatio(other, size),
+    pass: (value: number) => value >= minimum,
   })),
-  ...ADAPTERS.map((adapter): Target => ({
+  ...ADAPTERS.map((adapter) => ({
     target: `guard CPU / module CPU per delivery, ${adapter}`,
     threshold: '>= 0.90',
-    measure: (results) => cpuRatio(results, adapter, 'guard', 'module'),
-    pass: (value) => value >= 0.9,
+    measure: cpuRatio(adapter, 'guard', 'module'),
+    pass: (value: number) => value >= 0.9,
   })),
   {
     target: 'queue CPU / module CPU per delivery, fastify',
     threshold: '<= 2.0x',
-    measure: (results) => cpuRatio(results, 'fastify', 'queue', 'module'),
+    measure: cpuRatio('fastify', 'queue', 'module'),
     pass: (value) => value <= 2,
   },
   {
-    target: 'queue-split (worker in another process) / module, fastify',
+    target: 'queue-split (worker in its own process) / module, fastify',
     threshold: 'reported',
-    measure: (results) => cpuRatio(results, 'fastify', 'queue-split', 'module'),
+    measure: cpuRatio('fastify', 'queue-split', 'module'),
   },
-  ...ADAPTERS.map((adapter): Target => ({
+  ...ADAPTERS.map((adapter) => ({
     target: `module p99 / bare p99 at half the bare route's req/s, ${adapter}`,
     threshold: '<= 1.25x',
-    measure: (results) => latencyRatio(results, adapter),
-    pass: (value) => value <= 1.25,
+    measure: latencyRatio(adapter),
+    pass: (value: number) => value <= 1.25,
   })),
-  ...ADAPTERS.map((adapter): Target => ({
+  ...ADAPTERS.map((adapter) => ({
     target: `module RSS after GC - bare's, ${adapter}`,
     threshold: '<= +30 MB',
-    measure: (results) => rssDelta(results, adapter),
-    pass: (value) => value <= 30,
+    measure: rssDelta(adapter),
+    pass: (value: number) => value <= 30,
   })),
   {
     target: 'soak: RSS after GC once the memory store is full',
@@ -167,14 +141,12 @@ export const TARGETS: readonly Target[] = [
   },
 ];
 
-/** Every target with its measured value and PASS / FAIL (or NOT RUN, or INFO when not judged). */
+/** Every target with its measured value and PASS / FAIL (NOT RUN; INFO when only reported). */
 export function evaluateTargets(results: BenchResults): TargetResult[] {
   return TARGETS.map(({ target, threshold, measure, pass }) => {
     const measured = measure(results);
-    let status: TargetStatus = 'NOT RUN';
-    if (measured && Number.isFinite(measured.value)) {
-      status = pass === undefined ? 'INFO' : pass(measured.value) ? 'PASS' : 'FAIL';
-    }
+    const judged = measured && Number.isFinite(measured.value);
+    const status = !judged ? 'NOT RUN' : !pass ? 'INFO' : pass(measured.value) ? 'PASS' : 'FAIL';
     return { target, threshold, measured: measured?.detail ?? 'n/a', status };
   });
 }

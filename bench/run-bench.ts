@@ -3,9 +3,9 @@
  * in interleaved rounds, latency at a fixed rate and the soak; then the targets, PASS or FAIL,
  * printed and written to bench/results/latest.{json,md}. See docs/BENCHMARKS.md.
  */
-import { Command } from 'commander';
 import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import {
   BenchPlan,
   FULL_PLAN,
@@ -21,7 +21,6 @@ import type {
   BenchServerConfig,
   ServerCommand,
   ServerReply,
-  WebhookBenchOptions,
   WindowMeasurement,
 } from './lib/bench-protocol';
 import { cleanUpRedis, redisMissing } from './lib/bench-services';
@@ -31,6 +30,7 @@ import { benchSecret } from './lib/payload';
 import { renderReport } from './lib/report';
 import type {
   BenchReport,
+  BenchResults,
   LatencyRow,
   Round,
   ScenarioRow,
@@ -70,33 +70,30 @@ interface Options {
   readonly cpuProf: boolean;
 }
 
-const log = (message: string): void => {
-  console.log(message);
-};
-
-function parseOptions(argv: readonly string[]): Options {
-  const program = new Command()
-    .name('npm run bench --')
-    .option('--quick', 'the short run (2-3 min on 2 cores)', false)
-    .option('--only <phases>', `comma-separated, of ${PHASES.join(',')}`, PHASES.join(','))
-    .option('--cpu-prof', 'write a V8 CPU profile of every server to <out>/profiles', false)
-    .option('--out <dir>', 'where the results are written', 'bench/results')
-    .allowExcessArguments(false);
-  program.parse([...argv]);
-  const raw = program.opts<{ quick: boolean; only: string; cpuProf: boolean; out: string }>();
-  const phases = raw.only.split(',').map((phase) => phase.trim());
-  for (const phase of phases) {
-    if (!(PHASES as readonly string[]).includes(phase)) {
-      throw new Error(`--only: "${phase}" is not one of ${PHASES.join(', ')}`);
-    }
+function parseOptions(args: string[]): Options {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string', default: PHASES.join(',') },
+      // A V8 CPU profile of every server process, written when it exits.
+      'cpu-prof': { type: 'boolean', default: false },
+      out: { type: 'string', default: 'bench/results' },
+    },
+  });
+  const phases = values.only.split(',').map((phase) => phase.trim());
+  const unknown = phases.filter((phase) => !(PHASES as readonly string[]).includes(phase));
+  if (unknown.length > 0) {
+    throw new Error(`--only: ${unknown.join(', ')} not among ${PHASES.join(', ')}`);
   }
   return {
-    command: ['npm run bench --', ...argv.slice(2)].join(' '),
+    command: ['npm run bench --', ...args].join(' '),
     phases: new Set(phases as Phase[]),
-    plan: raw.quick ? QUICK_PLAN : FULL_PLAN,
-    quick: raw.quick,
-    out: resolve(ROOT, raw.out),
-    cpuProf: raw.cpuProf,
+    plan: values.quick ? QUICK_PLAN : FULL_PLAN,
+    quick: values.quick,
+    out: resolve(ROOT, values.out),
+    cpuProf: values['cpu-prof'],
   };
 }
 
@@ -115,24 +112,7 @@ function linkLibrary(): void {
   symlinkSync(target, link, 'junction');
 }
 
-async function spawnServer(
-  label: string,
-  config: BenchServerConfig,
-  options: Options,
-): Promise<[ServerChild, number]> {
-  const execArgv = ['--expose-gc'];
-  if (options.cpuProf) {
-    execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(options.out, 'profiles')}`);
-  }
-  const child: ServerChild = new BenchChild(
-    label,
-    SERVER_ENTRY,
-    { BENCH_SERVER: JSON.stringify(config), NODE_ENV: 'production' },
-    execArgv,
-  );
-  const { port } = await child.request(undefined, 'ready', 60_000);
-  return [child, port];
-}
+const label = (scenario: Scenario, adapter: AdapterName): string => `${adapter}/${scenario.name}`;
 
 async function startServer(
   scenario: Scenario,
@@ -140,31 +120,34 @@ async function startServer(
   secret: string,
   options: Options,
 ): Promise<Server> {
-  const label = `${adapter}/${scenario.name}`;
-  const moduleOptions =
-    scenario.module?.(`${label.replace('/', '-')}-${String(process.pid)}`) ?? {};
-  const withWorker = (worker: boolean): WebhookBenchOptions => ({
-    ...moduleOptions,
-    queue: { ...moduleOptions.queue, worker },
-  });
-  const config = (role: AdapterName | 'worker', opts: WebhookBenchOptions): BenchServerConfig => ({
-    app: scenario.app,
-    adapter: role,
-    secret,
-    path: PATH,
-    moduleOptions: opts,
-  });
-  if (scenario.worker !== 'separate') {
-    const [child, port] = await spawnServer(label, config(adapter, moduleOptions), options);
-    return { scenario, adapter, child, port, rate: 0 };
-  }
-  const [worker] = await spawnServer(
-    `${label} worker`,
-    config('worker', withWorker(true)),
-    options,
-  );
-  const [child, port] = await spawnServer(label, config(adapter, withWorker(false)), options);
-  return { scenario, adapter, child, port, worker, rate: 0 };
+  const moduleOptions = scenario.module?.(`${adapter}-${scenario.name}-${String(process.pid)}`);
+  const execArgv = ['--expose-gc'];
+  if (options.cpuProf)
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(options.out, 'profiles')}`);
+  const spawn = async (role: AdapterName | 'worker', worker?: boolean) => {
+    const config: BenchServerConfig = {
+      app: scenario.app,
+      adapter: role,
+      secret,
+      path: PATH,
+      moduleOptions:
+        worker === undefined
+          ? (moduleOptions ?? {})
+          : { ...moduleOptions, queue: { ...moduleOptions?.queue, worker } },
+    };
+    const env = { BENCH_SERVER: JSON.stringify(config), NODE_ENV: 'production' };
+    const child: ServerChild = new BenchChild(
+      `${label(scenario, adapter)} ${role}`,
+      SERVER_ENTRY,
+      env,
+      execArgv,
+    );
+    return { child, port: (await child.request(undefined, 'ready', 60_000)).port };
+  };
+  if (scenario.worker !== 'separate')
+    return { scenario, adapter, ...(await spawn(adapter)), rate: 0 };
+  const { child: worker } = await spawn('worker', true);
+  return { scenario, adapter, ...(await spawn(adapter, false)), worker, rate: 0 };
 }
 
 async function stopServer(server: Server): Promise<void> {
@@ -256,7 +239,7 @@ async function runHttp(servers: readonly Server[], secret: string, plan: BenchPl
       );
       rounds.get(server)?.push(measured);
       const worker = measured.workerCpuMicros;
-      log(
+      console.log(
         `[http] round ${String(round)}/${String(plan.rounds)} ${server.adapter}/${server.scenario.name}: ` +
           `${measured.requestsPerSecond.toFixed(0)} req/s, ${measured.receiveCpuMicros.toFixed(1)}` +
           (worker === undefined ? '' : ` + ${worker.toFixed(1)} (worker)`) +
@@ -278,50 +261,37 @@ async function runLatency(
   options: Options,
 ): Promise<LatencyRow[]> {
   const { latency, http: httpPlan } = options.plan;
-  const pairs = ADAPTERS.flatMap((adapter) => {
-    const bare = http.find((row) => row.adapter === adapter && row.scenario === 'bare');
-    const pair = LATENCY_PAIR.map((name) =>
-      servers.find((server) => server.adapter === adapter && server.scenario.name === name),
-    );
-    return bare && pair.every(Boolean)
-      ? [{ rate: bare.requestsPerSecond * latency.fraction, pair }]
-      : [];
+  const runs = servers.flatMap((server) => {
+    const bare = http.find((row) => row.adapter === server.adapter && row.scenario === 'bare');
+    const paired = (LATENCY_PAIR as readonly string[]).includes(server.scenario.name);
+    return bare && paired ? [{ server, rate: bare.requestsPerSecond * latency.fraction }] : [];
   });
-  const loads = new Map<Server, LoadResult[]>();
+  const loads = new Map<Server, LoadResult[]>(runs.map(({ server }) => [server, []]));
   for (let round = 1; round <= latency.rounds; round++) {
-    for (const { rate, pair } of pairs) {
-      for (const server of pair) {
-        if (!server) continue;
-        const { load } = await measure(server, secret, {
-          bodyBytes: httpPlan.bodyBytes,
-          connections: httpPlan.connections,
-          durationSeconds: latency.seconds,
-          overallRate: Math.round(rate),
-        });
-        loads.set(server, [...(loads.get(server) ?? []), load]);
-        log(
-          `[latency] ${server.adapter}/${server.scenario.name} at ${rate.toFixed(0)} req/s: p99 ${load.p99Millis.toFixed(2)} ms`,
-        );
-      }
+    for (const { server, rate } of runs) {
+      const { load } = await measure(server, secret, {
+        bodyBytes: httpPlan.bodyBytes,
+        connections: httpPlan.connections,
+        durationSeconds: latency.seconds,
+        overallRate: Math.round(rate),
+      });
+      loads.get(server)?.push(load);
+      console.log(
+        `[latency] ${server.scenario.name}/${server.adapter} p99 ${load.p99Millis.toFixed(2)} ms`,
+      );
     }
   }
-  return pairs.flatMap(({ rate, pair }) =>
-    pair.flatMap((server) => {
-      const runs = server ? (loads.get(server) ?? []) : [];
-      return server
-        ? [
-            {
-              adapter: server.adapter,
-              scenario: server.scenario.name,
-              offeredRate: rate,
-              p50Millis: median(runs.map((run) => run.p50Millis)),
-              p99Millis: median(runs.map((run) => run.p99Millis)),
-              problems: runs.reduce((sum, run) => sum + run.problems, 0),
-            },
-          ]
-        : [];
-    }),
-  );
+  return runs.map(({ server, rate }) => {
+    const results = loads.get(server) ?? [];
+    return {
+      adapter: server.adapter,
+      scenario: server.scenario.name,
+      offeredRate: rate,
+      p50Millis: median(results.map((load) => load.p50Millis)),
+      p99Millis: median(results.map((load) => load.p99Millis)),
+      problems: results.reduce((sum, load) => sum + load.problems, 0),
+    };
+  });
 }
 
 /** Distinct deliveries in segments, RSS after GC at each checkpoint, the memory store capped. */
@@ -330,7 +300,6 @@ async function runSoak(secret: string, options: Options): Promise<SoakResult> {
   const scenario: Scenario = {
     name: 'soak',
     app: 'module',
-    description: `module, memory store capped at ${String(storeCap)} ids`,
     module: () => ({ idempotency: { store: 'memory', maxEntries: storeCap } }),
   };
   const server = await startServer(scenario, 'fastify', secret, options);
@@ -352,7 +321,7 @@ async function runSoak(secret: string, options: Options): Promise<SoakResult> {
         rssAfterGcBytes: receive.rssAfterGcBytes,
         heapUsedAfterGcBytes: receive.heapUsedAfterGcBytes,
       });
-      log(
+      console.log(
         `[soak] ${String(sent)} delivered: RSS after GC ${(receive.rssAfterGcBytes / 2 ** 20).toFixed(1)} MB`,
       );
     }
@@ -362,72 +331,63 @@ async function runSoak(secret: string, options: Options): Promise<SoakResult> {
   return { storeCap, checkpoints: points, problems };
 }
 
-async function main(): Promise<void> {
-  const options = parseOptions(process.argv);
-  const started = Date.now();
-  linkLibrary();
-  const machine = machineInfo(ROOT);
-  const secret = benchSecret();
-  const { plan, phases } = options;
-  const skipped: string[] = [];
-
-  let micro;
-  if (phases.has('micro')) {
-    log(
-      `[micro] verify at ${plan.micro.sizes.join(', ')} bytes, ${String(plan.micro.rounds)} rounds`,
-    );
-    // Loaded here, not at the top: it requires the library, which linkLibrary() just linked.
-    const { runMicro } = await import('./micro/verify-micro');
-    micro = await runMicro(plan.micro.sizes, plan.micro.rounds, plan.micro.millis);
-  }
-
-  let http: ScenarioRow[] | undefined;
-  let latency: LatencyRow[] | undefined;
-  if (phases.has('http')) {
-    const missingRedis = await redisMissing();
-    const scenarios = SCENARIOS.filter((scenario) => {
-      const reason =
+/** The HTTP scenarios that can run here, started on their adapters; why others are skipped. */
+async function startServers(
+  secret: string,
+  options: Options,
+  skipped: string[],
+): Promise<Server[]> {
+  const missingRedis = await redisMissing();
+  const servers: Server[] = [];
+  for (const adapter of ADAPTERS) {
+    for (const scenario of SCENARIOS.filter((s) => (s.adapters ?? ADAPTERS).includes(adapter))) {
+      const why =
         options.quick && scenario.quick === false
           ? 'full runs only'
           : scenario.requiresRedis
             ? missingRedis
             : undefined;
-      if (reason) skipped.push(`${scenario.name}: ${reason}`);
-      return reason === undefined;
-    });
+      if (why === undefined) servers.push(await startServer(scenario, adapter, secret, options));
+      else skipped.push(`${label(scenario, adapter)}: ${why}`);
+    }
+  }
+  return servers;
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const { plan, phases } = options;
+  const started = Date.now();
+  linkLibrary();
+  const machine = machineInfo(ROOT);
+  const secret = benchSecret();
+  const results: BenchResults = { skipped: [] };
+
+  if (phases.has('micro')) {
+    console.log(`[micro] verify at ${plan.micro.sizes.join(', ')} bytes`);
+    // Loaded here, not at the top: it requires the library, which linkLibrary() just linked.
+    const { runMicro } = await import('./micro/verify-micro');
+    results.micro = await runMicro(plan.micro.sizes, plan.micro.rounds, plan.micro.millis);
+  }
+  if (phases.has('http')) {
     const servers: Server[] = [];
     try {
-      for (const adapter of ADAPTERS) {
-        for (const scenario of scenarios.filter((s) =>
-          (s.adapters ?? ADAPTERS).includes(adapter),
-        )) {
-          servers.push(await startServer(scenario, adapter, secret, options));
-        }
-      }
-      http = await runHttp(servers, secret, plan.http);
-      if (phases.has('latency')) {
-        latency = await runLatency(servers, http, secret, options);
-      }
+      servers.push(...(await startServers(secret, options, results.skipped)));
+      results.http = await runHttp(servers, secret, plan.http);
+      if (phases.has('latency'))
+        results.latency = await runLatency(servers, results.http, secret, options);
     } finally {
       await Promise.all(servers.map(stopServer));
-      if (scenarios.some((scenario) => scenario.requiresRedis)) {
-        log(`[http] deleted ${String(await cleanUpRedis())} Redis keys the run left`);
+      if (servers.some((server) => server.scenario.requiresRedis)) {
+        console.log(`[http] deleted ${String(await cleanUpRedis())} Redis keys the run left`);
       }
     }
   } else if (phases.has('latency')) {
-    skipped.push("latency: needs the http phase (its rate is half the bare route's req/s)");
+    results.skipped.push("latency: needs the http phase (its rate is half the bare route's req/s)");
   }
-
-  const soak = phases.has('soak') ? await runSoak(secret, options) : undefined;
+  if (phases.has('soak')) results.soak = await runSoak(secret, options);
 
   machine.loadAverage.end = loadAverage();
-  const results = {
-    ...(micro ? { micro } : {}),
-    ...(http ? { http } : {}),
-    ...(latency ? { latency } : {}),
-    ...(soak ? { soak } : {}),
-    skipped,
-  };
   const report: BenchReport = {
     command: options.command,
     startedAt: new Date(started).toISOString(),
@@ -440,9 +400,8 @@ async function main(): Promise<void> {
   mkdirSync(options.out, { recursive: true });
   writeFileSync(join(options.out, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(options.out, 'latest.md'), markdown);
-  log(`\n${markdown}`);
   // A missed target is a finding, not a failure of the run: the exit code stays 0.
-  log(`Written to ${relative(ROOT, options.out)}/latest.{json,md}`);
+  console.log(`\n${markdown}\nWritten to ${relative(ROOT, options.out)}/latest.{json,md}`);
 }
 
 main().catch((error: unknown) => {

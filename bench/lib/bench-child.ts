@@ -5,65 +5,45 @@ interface Typed {
 }
 
 const live = new Set<ChildProcess>();
-
 // An interrupted run must not leave servers listening: kill the children this runner started,
 // each by its own handle (never by name).
 process.on('exit', () => {
-  for (const child of live) {
-    child.kill('SIGKILL');
-  }
+  for (const child of live) child.kill('SIGKILL');
 });
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => process.exit(130));
-}
-
-function isTyped(value: unknown): value is Typed {
-  return typeof value === 'object' && value !== null && 'type' in value;
-}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 /**
- * A process under test, spoken to over IPC. Commands are answered one reply each, in order, so a
- * FIFO of waiters is all the bookkeeping needed.
+ * A process under test, spoken to over IPC. Every command gets one reply, in order, so a FIFO of
+ * waiters is all the bookkeeping needed (plus replies that came before anyone asked: `ready`).
  */
 export class BenchChild<Command extends Typed, Reply extends Typed> {
   private readonly waiters: ((reply: Reply | Error) => void)[] = [];
-  private readonly early: Reply[] = [];
-  private failure: Error | undefined;
-  private readonly exited: Promise<void>;
+  private readonly early: (Reply | Error)[] = [];
   private readonly child: ChildProcess;
+  private readonly exited: Promise<void>;
 
   /** Forks `node <entry>` with an IPC channel; its stdout and stderr are the runner's. */
-  constructor(
-    readonly label: string,
-    entry: string,
-    env: NodeJS.ProcessEnv,
-    execArgv: readonly string[],
-  ) {
-    const child: ChildProcess = fork(entry, [], {
+  constructor(label: string, entry: string, env: NodeJS.ProcessEnv, execArgv: readonly string[]) {
+    this.child = fork(entry, [], {
       env: { ...process.env, ...env },
       execArgv: [...execArgv],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
-    this.child = child;
-    live.add(child);
-    child.on('message', (message: unknown) => {
-      if (!isTyped(message)) {
-        return;
-      }
+    live.add(this.child);
+    const deliver = (reply: Reply | Error): void => {
       const waiter = this.waiters.shift();
-      if (waiter) {
-        waiter(message as Reply);
-      } else {
-        this.early.push(message as Reply);
-      }
+      if (waiter) waiter(reply);
+      else this.early.push(reply);
+    };
+    this.child.on('message', (message: Reply) => {
+      deliver(
+        message.type === 'failed' ? new Error(`${label}: ${JSON.stringify(message)}`) : message,
+      );
     });
     this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        live.delete(child);
-        this.failure = new Error(`${label} exited (code ${String(code)}, ${String(signal)})`);
-        for (const waiter of this.waiters.splice(0)) {
-          waiter(this.failure);
-        }
+      this.child.once('exit', (code) => {
+        live.delete(this.child);
+        deliver(new Error(`${label} exited (code ${String(code)})`));
         resolve();
       });
     });
@@ -75,42 +55,28 @@ export class BenchChild<Command extends Typed, Reply extends Typed> {
     expected: T,
     timeoutMillis = 120_000,
   ): Promise<Extract<Reply, { type: T }>> {
+    let timer: NodeJS.Timeout | undefined;
     const reply = await new Promise<Reply | Error>((resolve) => {
       const early = this.early.shift();
       if (early) {
         resolve(early);
         return;
       }
-      if (this.failure) {
-        resolve(this.failure);
-        return;
-      }
-      const timer = setTimeout(() => {
-        resolve(new Error(`${this.label}: no "${expected}" within ${String(timeoutMillis)} ms`));
+      timer = setTimeout(() => {
+        resolve(new Error(`no "${expected}" in ${String(timeoutMillis)} ms`));
       }, timeoutMillis);
-      this.waiters.push((answer) => {
-        clearTimeout(timer);
-        resolve(answer);
-      });
-      if (command !== undefined) {
-        this.child.send(command);
-      }
+      this.waiters.push(resolve);
+      if (command !== undefined) this.child.send(command);
     });
-    if (reply instanceof Error) {
-      throw reply;
-    }
-    if (reply.type !== expected) {
-      const detail = 'message' in reply ? String(reply.message) : reply.type;
-      throw new Error(`${this.label}: expected "${expected}", got ${detail}`);
-    }
+    clearTimeout(timer);
+    if (reply instanceof Error) throw reply;
+    if (reply.type !== expected) throw new Error(`expected "${expected}", got "${reply.type}"`);
     return reply as Extract<Reply, { type: T }>;
   }
 
   /** Asks the process to shut down; kills it if it is still there after `graceMillis`. */
   async stop(command: Command, graceMillis = 10_000): Promise<void> {
-    if (this.failure) {
-      return;
-    }
+    if (!live.has(this.child)) return;
     this.child.send(command);
     const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMillis);
     await this.exited;
@@ -126,11 +92,8 @@ export function sendToParent(message: Typed & object): Promise<void> {
       return;
     }
     process.send(message, undefined, undefined, (error: Error | null) => {
-      if (error) {
-        reject(error);
-      } else {
-        resolve();
-      }
+      if (error) reject(error);
+      else resolve();
     });
   });
 }

@@ -2,55 +2,46 @@ import type { BenchReport } from './results';
 import { median } from './stats';
 
 const MIB = 1024 * 1024;
+const fixed = (value: number | undefined, digits = 0): string =>
+  value === undefined || !Number.isFinite(value) ? '' : value.toFixed(digits);
 
 /** A markdown table with padded columns: readable as printed, and valid markdown in latest.md. */
-function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+function table(title: string, headers: string[], rows: readonly (readonly string[])[]): string[] {
   const widths = headers.map((header, column) =>
     Math.max(header.length, ...rows.map((cells) => (cells[column] ?? '').length)),
   );
   const line = (cells: readonly string[]): string =>
     `| ${widths.map((width, column) => (cells[column] ?? '').padEnd(width)).join(' | ')} |`;
-  return [line(headers), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join(
-    '\n',
-  );
+  const rule = line(widths.map((width) => '-'.repeat(width)));
+  return ['', `## ${title}`, '', line(headers), rule, ...rows.map(line)];
 }
 
-const fixed = (value: number | undefined, digits = 0): string =>
-  value === undefined || !Number.isFinite(value) ? '' : value.toFixed(digits);
-
-/** The report as markdown: targets first, then every figure they come from. */
-export function renderReport(report: BenchReport): string {
-  const { machine, results } = report;
-  const out: string[] = [
-    `# Benchmark results`,
+/** The report as markdown: where and how it was measured, the targets, then every figure. */
+export function renderReport({ machine, results, ...report }: BenchReport): string {
+  const packages = Object.entries(machine.packages).map(([name, version]) => `${name} ${version}`);
+  const out = [
+    '# Benchmark results',
     '',
-    `\`${report.command}\` on ${report.startedAt} (${fixed(report.seconds)} s), tree \`${machine.commit}\``,
-    '',
+    `\`${report.command}\`, ${report.startedAt} (${fixed(report.seconds)} s), tree \`${machine.commit}\`.`,
     `${machine.cpu}, ${String(machine.cores)} cores, ${machine.os}, Node ${machine.node}; ` +
-      Object.entries(machine.packages)
-        .map(([name, version]) => `${name} ${version}`)
-        .join(', ') +
-      `; load average ${fixed(machine.loadAverage.start, 2)} at start, ${fixed(machine.loadAverage.end, 2)} at end`,
-    '',
-    '## Targets',
-    '',
-    table(
+      `${packages.join(', ')}. Load average ${fixed(machine.loadAverage.start, 2)} at start, ` +
+      `${fixed(machine.loadAverage.end, 2)} at end.`,
+    ...table(
+      'Targets',
       ['Target', 'Threshold', 'Measured', 'Status'],
       report.targets.map((entry) => [entry.target, entry.threshold, entry.measured, entry.status]),
     ),
   ];
   if (results.http) {
     out.push(
-      '',
-      '## HTTP, 1 KiB, 10 connections (medians of interleaved rounds)',
-      '',
-      table(
+      ...table(
+        'HTTP, 1 KiB, 10 connections: medians of interleaved rounds',
         [
           'Adapter',
           'Scenario',
           'req/s',
           'CPU µs/delivery',
-          'receive / worker µs',
+          'receive + worker',
           'p99 ms',
           'RSS after GC MB',
           'Problems',
@@ -62,7 +53,7 @@ export function renderReport(report: BenchReport): string {
           fixed(row.cpuMicros, 1),
           row.workerCpuMicros === undefined
             ? ''
-            : `${fixed(row.receiveCpuMicros, 1)} / ${fixed(row.workerCpuMicros, 1)}`,
+            : `${fixed(row.receiveCpuMicros, 1)} + ${fixed(row.workerCpuMicros, 1)}`,
           fixed(row.p99Millis, 2),
           fixed(row.rssAfterGcBytes / MIB, 1),
           String(row.problems),
@@ -72,10 +63,8 @@ export function renderReport(report: BenchReport): string {
   }
   if (results.latency) {
     out.push(
-      '',
-      "## Latency at a fixed offered rate (half the bare route's req/s)",
-      '',
-      table(
+      ...table(
+        "Latency at a fixed offered rate: half the bare route's req/s",
         ['Adapter', 'Scenario', 'Offered req/s', 'p50 ms', 'p99 ms', 'Problems'],
         results.latency.map((row) => [
           row.adapter,
@@ -90,10 +79,8 @@ export function renderReport(report: BenchReport): string {
   }
   if (results.micro) {
     out.push(
-      '',
-      '## verify micro-benchmark (tinybench, median of rounds)',
-      '',
-      table(
+      ...table(
+        'verify micro-benchmark: tinybench, median of rounds',
         ['Contender', 'Body', 'µs/op'],
         results.micro.map((row) => [
           row.name,
@@ -105,10 +92,8 @@ export function renderReport(report: BenchReport): string {
   }
   if (results.soak) {
     out.push(
-      '',
-      `## Soak (memory store capped at ${String(results.soak.storeCap)} ids, Fastify)`,
-      '',
-      table(
+      ...table(
+        `Soak: memory store capped at ${String(results.soak.storeCap)} ids, Fastify`,
         ['Deliveries', 'RSS after GC MB', 'Heap used MB'],
         results.soak.checkpoints.map((point) => [
           String(point.deliveries),
@@ -118,8 +103,6 @@ export function renderReport(report: BenchReport): string {
       ),
     );
   }
-  if (results.skipped.length > 0) {
-    out.push('', ...results.skipped.map((reason) => `Skipped: ${reason}`));
-  }
+  out.push('', ...results.skipped.map((reason) => `Skipped: ${reason}`));
   return `${out.join('\n')}\n`;
 }

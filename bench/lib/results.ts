@@ -19,7 +19,7 @@ export interface MicroResult {
   readonly opsPerSecondByRound: readonly number[];
 }
 
-/** One interleaved round of one scenario. */
+/** One interleaved round of one scenario, or (in a ScenarioRow) the medians of its rounds. */
 export interface Round {
   readonly requestsPerSecond: number;
   readonly p99Millis: number;
@@ -28,22 +28,16 @@ export interface Round {
   /** CPU of the separate worker process per job it handled (`worker: 'separate'` only). */
   readonly workerCpuMicros?: number;
   readonly rssAfterGcBytes: number;
-  /** Non-2xx, errors, timeouts; and deliveries answered but never handled after the drain. */
+  /** Non-2xx, errors, timeouts, and deliveries answered but not handled after the drain. */
   readonly problems: number;
 }
 
-/** A scenario on an adapter: medians of its rounds (and the rounds). */
-export interface ScenarioRow {
+/** A scenario on an adapter: medians of its rounds (problems: their sum). */
+export interface ScenarioRow extends Round {
   readonly adapter: AdapterName;
   readonly scenario: string;
-  readonly requestsPerSecond: number;
-  readonly p99Millis: number;
-  readonly receiveCpuMicros: number;
-  readonly workerCpuMicros?: number;
   /** Receive + worker: what one delivery costs in all. */
   readonly cpuMicros: number;
-  readonly rssAfterGcBytes: number;
-  readonly problems: number;
   readonly rounds: readonly Round[];
 }
 
@@ -71,12 +65,12 @@ export interface SoakResult {
 
 /** Everything a run measured; a phase that did not run is absent. */
 export interface BenchResults {
-  readonly micro?: readonly MicroResult[];
-  readonly http?: readonly ScenarioRow[];
-  readonly latency?: readonly LatencyRow[];
-  readonly soak?: SoakResult;
+  micro?: readonly MicroResult[];
+  http?: readonly ScenarioRow[];
+  latency?: readonly LatencyRow[];
+  soak?: SoakResult;
   /** Why scenarios were left out (e.g. no Redis). */
-  readonly skipped: readonly string[];
+  readonly skipped: string[];
 }
 
 export type TargetStatus = 'PASS' | 'FAIL' | 'NOT RUN' | 'INFO';
