@@ -37,10 +37,15 @@ export const REDIS_KEY_PREFIX = 'visiwise-bench:';
 /** Database 15 unless told otherwise: a run never meets the tests' keys (database 0). */
 export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379/15';
 
-// Keys under the bench's prefix, short-lived; a queue of its own per server.
+// Keys under the bench's prefix, short-lived; a queue of its own per server. The store's prefix
+// must differ from BullMQ's `<prefix>:<queue>:`, whose job hashes are keyed by the same svix-id.
 const queued = (instance: string): WebhookBenchOptions => ({
   redis: REDIS_URL,
-  idempotency: { store: 'redis', keyPrefix: `${REDIS_KEY_PREFIX}${instance}:`, ttlSeconds: 300 },
+  idempotency: {
+    store: 'redis',
+    keyPrefix: `${REDIS_KEY_PREFIX}ids:${instance}:`,
+    ttlSeconds: 300,
+  },
   delivery: 'queue',
   queue: { name: instance, prefix: REDIS_KEY_PREFIX.slice(0, -1), keepCompletedSeconds: 60 },
 });

@@ -46,7 +46,7 @@ const ROOT = resolve(__dirname, '..', '..');
 const SERVER_ENTRY = join(__dirname, 'apps', 'bench-server.js');
 const PATH = 'webhooks/visiwise';
 /** Long enough for a queue worker to catch up with what was answered. */
-const DRAIN_TIMEOUT_MILLIS = 60_000;
+const DRAIN_TIMEOUT_MILLIS = 20_000;
 
 type ServerChild = BenchChild<ServerCommand, ServerReply>;
 
