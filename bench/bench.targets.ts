@@ -1,190 +1,152 @@
-import { REFERENCE_SCENARIO, SUBJECT_SCENARIO } from './bench.scenarios';
-import type { AdapterName } from './lib/bench-protocol';
-import type {
-  HttpComparison,
-  HttpRow,
-  MicroRow,
-  SoakResult,
-  TargetResult,
-  TargetStatus,
-} from './lib/bench-results';
-import { MICRO_CONTENDERS } from './micro/micro-contenders';
-import { KIB } from './lib/payload';
-import { pairedRatio } from './lib/stats';
-
 /*
- * The targets of issue 5, all ratios measured side by side in one run (absolute numbers drift
- * between runs and machines; ratios much less).
+ * The targets of issue 15, in one place. All are ratios between scenarios measured in the same run
+ * (absolute figures drift between runs and machines; ratios far less), 1 KiB bodies, 10 connections.
  */
+import type { AdapterName } from './lib/bench-protocol';
+import { KIB } from './lib/payload';
+import { CONTENDERS, type BenchResults, type ScenarioRow, type TargetResult } from './lib/results';
+import { median } from './lib/stats';
+
+/** A measured value, with what it was computed from; undefined when its phase did not run. */
+type Measure = (results: BenchResults) => { value: number; detail: string } | undefined;
+
+interface Target {
+  readonly target: string;
+  readonly threshold: string;
+  readonly measure: Measure;
+  /** Absent for rows that are reported, not judged. */
+  readonly pass?: (value: number) => boolean;
+}
 
 const MIB = 1024 * 1024;
-/** The endpoint targets are stated for 1 KiB deliveries. */
-const TARGET_BODY_BYTES = KIB;
+const x = (value: number): string => `${value.toFixed(2)}x`;
+const ADAPTERS: readonly AdapterName[] = ['express', 'fastify'];
 
-const fixed = (value: number, digits = 2): string =>
-  Number.isFinite(value) ? value.toFixed(digits) : 'n/a';
-
-/** Two decimals, or three when two would round onto the threshold and hide which side it is on. */
-const near = (value: number, threshold: number): string =>
-  Math.abs(value - threshold) < 0.005 ? fixed(value, 3) : fixed(value);
-
-const signedMib = (bytes: number): string => `${bytes >= 0 ? '+' : ''}${fixed(bytes / MIB, 1)} MB`;
-
-function status(measured: number | undefined, pass: (value: number) => boolean): TargetStatus {
-  if (measured === undefined || !Number.isFinite(measured)) {
-    return 'NOT RUN';
-  }
-  return pass(measured) ? 'PASS' : 'FAIL';
-}
-
-function microTargets(micro: readonly MicroRow[] | undefined): TargetResult[] {
-  const rounds = (name: string, sizeBytes: number): readonly number[] | undefined =>
-    micro?.find((row) => row.name === name && row.sizeBytes === sizeBytes)?.rounds;
-  const ratio = (other: string, sizeBytes: number): number | undefined => {
-    const ours = rounds(MICRO_CONTENDERS.ours, sizeBytes);
-    const theirs = rounds(other, sizeBytes);
-    return ours === undefined || theirs === undefined ? undefined : pairedRatio(ours, theirs);
+/** Ours / theirs in ops/s, the median of per-round ratios: both ran moments apart in a round. */
+const microRatio =
+  (other: string, sizeBytes: number): Measure =>
+  (results) => {
+    const rounds = (name: string): readonly number[] | undefined =>
+      results.micro?.find((row) => row.name === name && row.sizeBytes === sizeBytes)
+        ?.opsPerSecondByRound;
+    const [ours, theirs] = [rounds(CONTENDERS.ours), rounds(other)];
+    if (!ours || !theirs) return undefined;
+    const value = median(ours.map((ops, round) => ops / (theirs[round] ?? NaN)));
+    return { value, detail: x(value) };
   };
-  const rows: [string, string, number, number][] = [
-    ['verify vs createHmac floor, 1 KiB', MICRO_CONTENDERS.floor, KIB, 0.7],
-    ['verify vs createHmac floor, 256 KiB', MICRO_CONTENDERS.floor, 256 * KIB, 0.95],
-    ['verify vs standardwebhooks, 1 KiB', MICRO_CONTENDERS.standardwebhooks, KIB, 4],
-    ['verify vs standardwebhooks, 256 KiB', MICRO_CONTENDERS.standardwebhooks, 256 * KIB, 15],
-  ];
-  return rows.map(([target, other, size, minimum]) => {
-    const measured = ratio(other, size);
-    return {
-      target,
-      threshold: `>= ${minimum}x`,
-      measured: measured === undefined ? 'n/a' : `${near(measured, minimum)}x`,
-      status: status(measured, (value) => value >= minimum),
-    };
+
+const row = (results: BenchResults, adapter: AdapterName, scenario: string) =>
+  results.http?.find((entry) => entry.adapter === adapter && entry.scenario === scenario);
+
+const cpu = (entry: ScenarioRow): string =>
+  `${entry.scenario} ${entry.cpuMicros.toFixed(0)} µs` +
+  (entry.workerCpuMicros === undefined
+    ? ''
+    : ` (receive ${entry.receiveCpuMicros.toFixed(0)} + worker ${entry.workerCpuMicros.toFixed(0)})`);
+
+/** CPU per delivery of `top` over `bottom`'s: medians of their interleaved rounds. */
+const cpuRatio =
+  (adapter: AdapterName, top: string, bottom: string): Measure =>
+  (results) => {
+    const [a, b] = [row(results, adapter, top), row(results, adapter, bottom)];
+    if (!a || !b) return undefined;
+    const value = a.cpuMicros / b.cpuMicros;
+    return { value, detail: `${x(value)}: ${cpu(a)} / ${cpu(b)} per delivery` };
+  };
+
+const latencyRatio =
+  (adapter: AdapterName): Measure =>
+  (results) => {
+    const of = (scenario: string) =>
+      results.latency?.find((entry) => entry.adapter === adapter && entry.scenario === scenario);
+    const [module, bare] = [of('module'), of('bare')];
+    if (!module || !bare) return undefined;
+    const value = module.p99Millis / bare.p99Millis;
+    const ms = `${module.p99Millis.toFixed(2)} / ${bare.p99Millis.toFixed(2)} ms`;
+    return { value, detail: `${x(value)}: ${ms} at ${bare.offeredRate.toFixed(0)} req/s` };
+  };
+
+const rssDelta =
+  (adapter: AdapterName): Measure =>
+  (results) => {
+    const [module, bare] = [row(results, adapter, 'module'), row(results, adapter, 'bare')];
+    if (!module || !bare) return undefined;
+    const value = (module.rssAfterGcBytes - bare.rssAfterGcBytes) / MIB;
+    const mb = `${(module.rssAfterGcBytes / MIB).toFixed(0)} / ${(bare.rssAfterGcBytes / MIB).toFixed(0)} MB`;
+    return { value, detail: `${value >= 0 ? '+' : ''}${value.toFixed(1)} MB: ${mb}` };
+  };
+
+/**
+ * RSS after GC from the first checkpoint past twice the store's cap (full, and evicting for a
+ * while) to the last: what a bounded store keeps flat.
+ */
+const soakGrowth: Measure = ({ soak }) => {
+  const full = soak?.checkpoints.filter((point) => point.deliveries >= 2 * soak.storeCap) ?? [];
+  const [first, last] = [full[0], full[full.length - 1]];
+  if (!soak || !first || !last || first === last) return undefined;
+  const value = (last.rssAfterGcBytes - first.rssAfterGcBytes) / MIB;
+  const heap = (last.heapUsedAfterGcBytes - first.heapUsedAfterGcBytes) / MIB;
+  const span = `${String(first.deliveries)} to ${String(last.deliveries)} deliveries`;
+  return { value, detail: `${value.toFixed(1)} MB (heap ${heap.toFixed(1)} MB), ${span}` };
+};
+
+export const TARGETS: readonly Target[] = [
+  ...(
+    [
+      [CONTENDERS.floor, KIB, 0.7],
+      [CONTENDERS.floor, 256 * KIB, 0.95],
+      [CONTENDERS.standardwebhooks, KIB, 4],
+      [CONTENDERS.standardwebhooks, 256 * KIB, 15],
+    ] as const
+  ).map(([other, size, minimum]) => ({
+    target: `verify vs ${other}, ${String(size / KIB)} KiB, ops/s`,
+    threshold: `>= ${String(minimum)}x`,
+    measure: microRatio(other, size),
+    pass: (value: number) => value >= minimum,
+  })),
+  ...ADAPTERS.map((adapter) => ({
+    target: `guard CPU / module CPU per delivery, ${adapter}`,
+    threshold: '>= 0.90',
+    measure: cpuRatio(adapter, 'guard', 'module'),
+    pass: (value: number) => value >= 0.9,
+  })),
+  {
+    target: 'queue CPU / module CPU per delivery, fastify',
+    threshold: '<= 2.0x',
+    measure: cpuRatio('fastify', 'queue', 'module'),
+    pass: (value) => value <= 2,
+  },
+  {
+    target: 'queue-split (worker in its own process) / module, fastify',
+    threshold: 'reported',
+    measure: cpuRatio('fastify', 'queue-split', 'module'),
+  },
+  ...ADAPTERS.map((adapter) => ({
+    target: `module p99 / bare p99 at half the bare route's req/s, ${adapter}`,
+    threshold: '<= 1.25x',
+    measure: latencyRatio(adapter),
+    pass: (value: number) => value <= 1.25,
+  })),
+  ...ADAPTERS.map((adapter) => ({
+    target: `module RSS after GC - bare's, ${adapter}`,
+    threshold: '<= +30 MB',
+    measure: rssDelta(adapter),
+    pass: (value: number) => value <= 30,
+  })),
+  {
+    target: 'soak: RSS after GC once the memory store is full',
+    threshold: '<= +4 MB',
+    measure: soakGrowth,
+    pass: (value) => value <= 4,
+  },
+];
+
+/** Every target with its measured value and PASS / FAIL (NOT RUN; INFO when only reported). */
+export function evaluateTargets(results: BenchResults): TargetResult[] {
+  return TARGETS.map(({ target, threshold, measure, pass }) => {
+    const measured = measure(results);
+    const judged = measured && Number.isFinite(measured.value);
+    const status = !judged ? 'NOT RUN' : !pass ? 'INFO' : pass(measured.value) ? 'PASS' : 'FAIL';
+    return { target, threshold, measured: measured?.detail ?? 'n/a', status };
   });
-}
-
-function httpTargets(
-  rows: readonly HttpRow[] | undefined,
-  comparisons: readonly HttpComparison[] | undefined,
-): TargetResult[] {
-  const comparisonOf = (adapter: AdapterName, subject: string): HttpComparison | undefined =>
-    comparisons?.find(
-      (entry) =>
-        entry.adapter === adapter &&
-        entry.bodyBytes === TARGET_BODY_BYTES &&
-        entry.subject === subject,
-    );
-  const comparison = (adapter: AdapterName): HttpComparison | undefined =>
-    comparisonOf(adapter, SUBJECT_SCENARIO);
-  // What a minimal verifying guard alone keeps of the bare route, in the same run: the ceiling of
-  // any receiver that checks the signature in a Nest guard.
-  const reference = (adapter: AdapterName): string => {
-    const found = comparisonOf(adapter, REFERENCE_SCENARIO);
-    return found ? `; minimal verifying guard alone ${fixed(found.throughputRatio)}x` : '';
-  };
-  const results: TargetResult[] = [];
-  for (const [adapter, minimum] of [
-    ['express', 0.9],
-    ['fastify', 0.8],
-  ] as const) {
-    const found = comparison(adapter);
-    results.push({
-      target: `${SUBJECT_SCENARIO} vs bare route, req/s, ${adapter}`,
-      threshold: `>= ${minimum}x`,
-      measured: found
-        ? `${fixed(found.throughputRatio)}x (rounds ${fixed(found.pairedThroughputRatio.min)}-${fixed(found.pairedThroughputRatio.max)}; by CPU ${fixed(found.cpuRatio)}x${reference(adapter)})`
-        : 'n/a',
-      status: status(found?.throughputRatio, (value) => value >= minimum),
-    });
-  }
-  for (const adapter of ['express', 'fastify'] as const) {
-    const found = comparison(adapter);
-    results.push({
-      target: `${SUBJECT_SCENARIO} vs bare route, p99 latency, ${adapter}`,
-      threshold: '<= 2x',
-      measured: found ? `${fixed(found.p99Ratio)}x` : 'n/a',
-      status: status(found?.p99Ratio, (value) => value <= 2),
-    });
-  }
-  const row = (adapter: AdapterName): HttpRow | undefined =>
-    rows?.find(
-      (entry) =>
-        entry.adapter === adapter &&
-        entry.scenario === SUBJECT_SCENARIO &&
-        entry.bodyBytes === TARGET_BODY_BYTES,
-    );
-  const express = row('express');
-  const fastify = row('fastify');
-  const platformRatio =
-    express && fastify
-      ? fastify.requestsPerSecond.median / express.requestsPerSecond.median
-      : undefined;
-  const platformCpuRatio =
-    express && fastify
-      ? express.cpuMicrosPerDelivery.median / fastify.cpuMicrosPerDelivery.median
-      : NaN;
-  results.push({
-    target: `${SUBJECT_SCENARIO}: Fastify vs Express, req/s`,
-    threshold: '>= 2.5x',
-    measured:
-      platformRatio === undefined
-        ? 'n/a'
-        : `${fixed(platformRatio)}x (by CPU ${fixed(platformCpuRatio)}x)`,
-    status: status(platformRatio, (value) => value >= 2.5),
-  });
-  for (const adapter of ['express', 'fastify'] as const) {
-    const found = comparison(adapter);
-    const deltaMib = found ? found.rssDeltaBytes / MIB : undefined;
-    results.push({
-      target: `${SUBJECT_SCENARIO} vs bare route, peak RSS, ${adapter}`,
-      threshold: '<= +30 MB',
-      measured: found ? signedMib(found.rssDeltaBytes) : 'n/a',
-      status: status(deltaMib, (value) => value <= 30),
-    });
-  }
-  return results;
-}
-
-function soakTarget(soak: SoakResult | undefined): TargetResult {
-  const target = 'soak: memory bounded by the idempotency store cap';
-  if (!soak) {
-    return { target, threshold: 'n/a', measured: 'n/a', status: 'NOT RUN' };
-  }
-  const { store } = soak;
-  const storeBytes = store.bytesPerStoredId * store.cap;
-  // RSS moves by megabytes with the allocator, whatever the heap does: allow it a floor.
-  const heapBound = Math.max(0.1 * storeBytes, MIB);
-  const rssBound = Math.max(0.1 * storeBytes, 4 * MIB);
-  const threshold =
-    `store full (${String(store.cap)} ids): heap <= +${fixed(heapBound / MIB, 1)} MB, ` +
-    `RSS <= +${fixed(rssBound / MIB, 1)} MB`;
-  const heapAfter = store.heapGrowthAfterCapBytes;
-  const rssAfter = store.rssGrowthAfterCapBytes;
-  const measured =
-    `${fixed(store.bytesPerStoredId, 0)} B per stored id; over the last ` +
-    `${String(store.deliveriesAfterCap ?? NaN)} of ${String(soak.deliveries)} deliveries: heap ` +
-    `${heapAfter === undefined ? 'n/a' : signedMib(heapAfter)}, RSS ` +
-    (rssAfter === undefined ? 'n/a' : signedMib(rssAfter));
-  if (heapAfter === undefined || rssAfter === undefined) {
-    return {
-      target,
-      threshold,
-      measured: `${measured} (soak too short for its cap)`,
-      status: 'NOT RUN',
-    };
-  }
-  return {
-    target,
-    threshold,
-    measured,
-    status: heapAfter <= heapBound && rssAfter <= rssBound ? 'PASS' : 'FAIL',
-  };
-}
-
-export function evaluateTargets(
-  micro: readonly MicroRow[] | undefined,
-  rows: readonly HttpRow[] | undefined,
-  comparisons: readonly HttpComparison[] | undefined,
-  soak: SoakResult | undefined,
-): TargetResult[] {
-  return [...microTargets(micro), ...httpTargets(rows, comparisons), soakTarget(soak)];
 }

@@ -1,6 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
 
-/** Body sizes of the benchmarks, in bytes. */
 export const KIB = 1024;
 
 /**
