@@ -36,7 +36,11 @@ describe.each(ADAPTERS)('sample app on %s', (adapter) => {
     const app = await createHttpApp(moduleRef, adapter, { logger });
     try {
       const server = app.getHttpServer();
-      await request(server).get('/health').expect(200, { status: 'ok' });
+      const health = await request(server).get('/health').expect(200);
+      expect(health.body).toMatchObject({
+        status: 'ok',
+        info: { visiwise: { status: 'up', mode: 'inline' } },
+      });
       await request(server).get('/shipments').expect(200, []);
 
       const payload = shipmentTracked('HLXU1357904');

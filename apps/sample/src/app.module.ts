@@ -3,7 +3,9 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { VisiwiseWebhookModule } from 'nestjs-visiwise-webhook';
 import { deliveryOptionsFromEnv } from './delivery-options';
+import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health/health.controller';
+import { MetricsController } from './metrics/metrics.controller';
 import { ShipmentsModule } from './shipments/shipments.module';
 
 @Module({
@@ -12,6 +14,8 @@ import { ShipmentsModule } from './shipments/shipments.module';
     EventEmitterModule.forRoot(),
     // The secret comes from VISIWISE_WEBHOOK_SECRET (see sample-secret.ts for the development
     // default); the delivery mode from VISIWISE_DELIVERY and REDIS_URL (delivery-options.ts).
+    // Metrics go to prom-client's default registry (served at /metrics), spans to whatever
+    // OpenTelemetry SDK the process registers: both are on because the packages are installed.
     VisiwiseWebhookModule.forRootAsync({
       inject: [ConfigService],
       useFactory: (config: ConfigService) => ({
@@ -20,11 +24,13 @@ import { ShipmentsModule } from './shipments/shipments.module';
           VISIWISE_DELIVERY: config.get<string>('VISIWISE_DELIVERY'),
           REDIS_URL: config.get<string>('REDIS_URL'),
           VISIWISE_QUEUE_NAME: config.get<string>('VISIWISE_QUEUE_NAME'),
+          VISIWISE_SHUTDOWN_TIMEOUT_MS: config.get<string>('VISIWISE_SHUTDOWN_TIMEOUT_MS'),
         }),
       }),
     }),
+    TerminusModule,
     ShipmentsModule,
   ],
-  controllers: [HealthController],
+  controllers: [HealthController, MetricsController],
 })
 export class AppModule {}

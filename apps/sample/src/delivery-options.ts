@@ -9,7 +9,7 @@ const MODES: readonly VisiwiseDeliveryMode[] = ['inline', 'background', 'queue']
  */
 export function deliveryOptionsFromEnv(
   env: NodeJS.ProcessEnv,
-): Pick<VisiwiseWebhookModuleOptions, 'delivery' | 'redis' | 'queue'> {
+): Pick<VisiwiseWebhookModuleOptions, 'delivery' | 'redis' | 'queue' | 'shutdownTimeoutMs'> {
   const delivery = (env['VISIWISE_DELIVERY'] ?? 'inline').toLowerCase() as VisiwiseDeliveryMode;
   if (!MODES.includes(delivery)) {
     throw new Error(`VISIWISE_DELIVERY must be one of ${MODES.join(', ')}, not "${delivery}".`);
@@ -21,9 +21,20 @@ export function deliveryOptionsFromEnv(
   }
   // VISIWISE_QUEUE_NAME: optional, to keep several sample deployments apart on one Redis.
   const queueName = env['VISIWISE_QUEUE_NAME'];
+  // VISIWISE_SHUTDOWN_TIMEOUT_MS: how long SIGTERM waits for work in flight (default 10 s); keep
+  // the orchestrator's grace period (terminationGracePeriodSeconds) above it plus a few seconds.
+  const shutdown = env['VISIWISE_SHUTDOWN_TIMEOUT_MS'];
+  const shutdownTimeoutMs =
+    shutdown === undefined || shutdown === '' ? undefined : Number(shutdown);
+  if (shutdownTimeoutMs !== undefined && !(shutdownTimeoutMs > 0)) {
+    throw new Error(
+      `VISIWISE_SHUTDOWN_TIMEOUT_MS must be a positive number of ms, not "${shutdown}".`,
+    );
+  }
   return {
     delivery,
     ...(redis === undefined ? {} : { redis }),
     ...(queueName ? { queue: { name: queueName } } : {}),
+    ...(shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs }),
   };
 }

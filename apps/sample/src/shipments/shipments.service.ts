@@ -25,11 +25,21 @@ export class ShipmentsService {
   @OnVisiwiseEvent('shipment.tracked')
   onShipmentTracked(event: VisiwiseEvent<'shipment.tracked'>): void {
     const { data } = event;
+    // Typed as a string, but absent or of another type when the event has issues (event.issues).
+    const reference: unknown = data.trackingReference;
+    const trackingReference = typeof reference === 'string' ? reference : '(unknown)';
+    if (event.issues.length > 0) {
+      // Signed by Visiwise but not the shape we expect: kept and shown, so nothing is lost; a real
+      // app might park it for a person to look at instead.
+      this.logger.warn(
+        `shipment.tracked ${event.id} has payload issues: ${event.issues.join('; ')}`,
+      );
+    }
     const tracking = data.containerTracking ?? data.blTracking ?? data.bookingTracking;
     const arrival = tracking?.arrivalTime;
     this.shipments.push({
       eventId: event.id,
-      trackingReference: data.trackingReference,
+      trackingReference,
       status: tracking?.trackStatus?.status ?? null,
       carrier: tracking?.shippingLine?.name ?? null,
       arrival:
@@ -38,7 +48,7 @@ export class ShipmentsService {
           : null,
       receivedAt: event.receivedAt.toISOString(),
     });
-    this.logger.log(`shipment.tracked ${data.trackingReference} (event ${event.id})`);
+    this.logger.log(`shipment.tracked ${trackingReference} (event ${event.id})`);
   }
 
   /** Everything this instance has processed, oldest first. */
