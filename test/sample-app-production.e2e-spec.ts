@@ -160,7 +160,11 @@ describeWithRedisServer.each(ADAPTERS)('the sample app in production shape on %s
     sample.child.kill('SIGTERM');
     const exitedAt = await Promise.race([
       sample.exited,
-      new Promise<number>((resolve) => setTimeout(() => resolve(Number.POSITIVE_INFINITY), 20_000)),
+      new Promise<number>((resolve) =>
+        setTimeout(() => {
+          resolve(Number.POSITIVE_INFINITY);
+        }, 20_000),
+      ),
     ]);
     expect(exitedAt - sigtermAt).toBeLessThan(EXIT_DEADLINE_MS);
     // One line for the outage, not one per reconnection attempt.
