@@ -9,6 +9,7 @@ import { AppModule } from '../apps/sample/src/app.module';
 import type { TrackedShipment } from '../apps/sample/src/shipments/shipments.service';
 import { ADAPTERS, createHttpApp } from './support/adapters';
 import { CapturingLogger } from './support/capturing-logger';
+import { Sample, parseExposition, valueOf } from './support/prometheus';
 import { shipmentTracked } from './support/payloads';
 import { REDIS_URL, describeWithRedis, uniqueName, waitFor } from './support/redis';
 
@@ -78,6 +79,49 @@ describe.each(ADAPTERS)('sample app on %s', (adapter) => {
         .expect(401);
       expect((await request(server).get('/shipments')).body).toHaveLength(1);
       logger.assertNoUnexpected();
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('counts accepted, duplicate and rejected deliveries on GET /metrics, as Prometheus text', async () => {
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+    const app = await createHttpApp(moduleRef, adapter, { logger: new CapturingLogger() });
+    try {
+      const server = app.getHttpServer();
+      // The default registry is shared by every app this process created: count the difference.
+      const scrape = async () => {
+        const response = await request(server).get('/metrics').expect(200);
+        expect(response.headers['content-type']).toContain('text/plain');
+        return parseExposition(response.text);
+      };
+      const count = (samples: Sample[], labels: Record<string, string>) =>
+        valueOf(samples, 'visiwise_webhook_deliveries_total', labels);
+      const before = await scrape();
+      const body = JSON.stringify(shipmentTracked());
+      const post = (headers: Record<string, string>) =>
+        request(server)
+          .post('/webhooks/visiwise')
+          .set('content-type', 'application/json')
+          .set(headers)
+          .send(body);
+      const id = `msg_${uniqueName('metrics').replace(/-/g, '_')}`;
+      const signed = signVisiwiseWebhook({ secret, payload: body, id });
+      await post({ ...signed }).expect(200, { status: 'received' });
+      await post({ ...signed }).expect(200, { status: 'duplicate' });
+      const forged = signVisiwiseWebhook({
+        secret: generateVisiwiseWebhookSecret(),
+        payload: body,
+      });
+      await post({ ...forged }).expect(401);
+      await post({}).expect(401);
+      const after = await scrape();
+      const delta = (labels: Record<string, string>) =>
+        count(after, labels) - count(before, labels);
+      expect(delta({ outcome: 'accepted', type: 'shipment.tracked' })).toBe(1);
+      expect(delta({ outcome: 'duplicate', type: 'shipment.tracked' })).toBe(1);
+      expect(delta({ outcome: 'rejected', reason: 'invalid_signature' })).toBe(1);
+      expect(delta({ outcome: 'rejected', reason: 'missing_headers' })).toBe(1);
     } finally {
       await app.close();
     }
