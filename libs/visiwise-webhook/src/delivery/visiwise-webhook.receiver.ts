@@ -9,8 +9,7 @@ import {
   isBuiltInEventType,
   type VisiwiseUnparseableReason,
 } from '../events/visiwise-event.parser';
-import { VisiwiseWebhookException, refusal } from '../http/visiwise-webhook.exception';
-import type { VisiwiseDeliveryAnswer } from '../observability/delivery-answer.interface';
+import { VisiwiseWebhookException, refusalAnswer } from '../http/visiwise-webhook.exception';
 import { VisiwiseTelemetry } from '../observability/visiwise-telemetry';
 import type { VerifiedWebhookRequest } from '../http/webhook-request';
 import { LOGGER_CONTEXT, VISIWISE_WEBHOOK_CONFIG } from '../visiwise-webhook.constants';
@@ -73,7 +72,7 @@ export class VisiwiseWebhookReceiver {
       const event = toEvent(envelope, verified.delivery, new Date());
       return this.observe(verified, type, this.runtime.deliver(event, verified.trace), undefined);
     } catch (error) {
-      this.telemetry.answered(verified.trace, refusalOf(error, verified, type));
+      this.telemetry.answered(verified.trace, refusalAnswer(error, verified.delivery, type));
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
   }
@@ -99,7 +98,7 @@ export class VisiwiseWebhookReceiver {
         return status;
       },
       (error: unknown) => {
-        this.telemetry.answered(trace, refusalOf(error, verified, type));
+        this.telemetry.answered(trace, refusalAnswer(error, verified.delivery, type));
         throw error;
       },
     );
@@ -130,26 +129,6 @@ export class VisiwiseWebhookReceiver {
     }
     return handlerCount > 0 || queue;
   }
-}
-
-/** The telemetry's record of a delivery refused after its signature verified. */
-function refusalOf(
-  error: unknown,
-  verified: VerifiedWebhookRequest,
-  type: string | undefined,
-): VisiwiseDeliveryAnswer {
-  if (error instanceof VisiwiseWebhookException) {
-    return refusal(error, verified.delivery, type);
-  }
-  // Unexpected: Nest answers it 500.
-  return {
-    outcome: 'rejected',
-    reason: 'internal_error',
-    status: 500,
-    deliveryId: verified.delivery.id,
-    type,
-    signedAt: verified.delivery.timestamp,
-  };
 }
 
 /** What the dead letters keep of a verified body that is not a usable envelope. */

@@ -11,7 +11,7 @@ import {
   unsupportedContextMessage,
   unsupportedMediaTypeMessage,
 } from './http.messages';
-import { VisiwiseWebhookException, refusal } from './visiwise-webhook.exception';
+import { VisiwiseWebhookException, refusalAnswer } from './visiwise-webhook.exception';
 import { VisiwiseTelemetry } from '../observability/visiwise-telemetry';
 import {
   WebhookHttpRequest,
@@ -62,9 +62,7 @@ export class VisiwiseSignatureGuard implements CanActivate {
     try {
       verified = this.check(request);
     } catch (error) {
-      if (error instanceof VisiwiseWebhookException) {
-        this.telemetry.answered(trace, refusal(error, undefined, undefined));
-      }
+      this.telemetry.answered(trace, refusalAnswer(error, undefined, undefined));
       throw error;
     }
     markVerified(request, {

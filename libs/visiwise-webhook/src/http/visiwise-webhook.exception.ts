@@ -101,16 +101,21 @@ export class VisiwiseWebhookException extends HttpException {
   }
 }
 
-/** The telemetry's record of a refused delivery (type and signed time when they were read). */
-export function refusal(
-  exception: VisiwiseWebhookException,
+/**
+ * The telemetry's record of a refused delivery (type and signed time when they were read): the
+ * exception's reason and status, or `internal_error` and 500 for anything else, which Nest
+ * answers 500.
+ */
+export function refusalAnswer(
+  error: unknown,
   delivery: { readonly id: string; readonly timestamp: Date } | undefined,
   type: string | undefined,
 ): VisiwiseDeliveryAnswer {
+  const known = error instanceof VisiwiseWebhookException;
   return {
     outcome: 'rejected',
-    reason: exception.reason,
-    status: exception.getStatus(),
+    reason: known ? error.reason : 'internal_error',
+    status: known ? error.getStatus() : 500,
     deliveryId: delivery?.id,
     type,
     signedAt: delivery?.timestamp,
