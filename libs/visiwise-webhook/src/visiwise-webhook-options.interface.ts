@@ -135,8 +135,9 @@ export interface VisiwiseWebhookModuleOptions extends VisiwiseObservabilityOptio
    */
   maxBodyBytes?: number;
   /**
-   * Deepest nesting of objects and arrays accepted in a body (answered 400 `json_too_deep`
-   * otherwise), so a hostile-but-signed body cannot exhaust the stack of code that walks it.
+   * Deepest nesting of objects and arrays read in a body, so a hostile-but-signed body cannot
+   * exhaust the stack of code that walks it: a deeper one is kept in the dead letters as
+   * unparseable (`json_too_deep`), or answered 400 under `payloadValidation: 'strict'`.
    * @default 32
    */
   maxJsonDepth?: number;

@@ -48,8 +48,9 @@ const telemetryProvider: Provider = {
   ): VisiwiseTelemetry =>
     VisiwiseTelemetry.create(
       resolveObservabilityOptions(options),
-      // A type keeps its own metric label if the package types it or the app subscribes to it.
-      (type) => isBuiltInEventType(type) || publisher.handlerCount(type) > 0,
+      // A type keeps its own metric label if the package types it or a handler subscribes to it
+      // by name: a wildcard handler takes every type, which would make any type a label value.
+      (type) => isBuiltInEventType(type) || publisher.hasTypedHandler(type),
     ),
 };
 

@@ -88,6 +88,7 @@ export class VisiwiseDeliveryRuntime
   private queue: Queue<VisiwiseJobData> | undefined;
   private deadLetters: VisiwiseDeadLetterSet | undefined;
   private monitor: RedisConnectionMonitor | undefined;
+  private draining = false;
 
   constructor(
     @Inject(VISIWISE_WEBHOOK_CONFIG) private readonly config: VisiwiseWebhookConfig,
@@ -196,6 +197,7 @@ export class VisiwiseDeliveryRuntime
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    this.draining = true;
     const { shutdownTimeoutMs } = this.config.delivery;
     // The strategies bound their own waits; this bound holds even if one of them did not.
     await settleWithin(
@@ -257,6 +259,11 @@ export class VisiwiseDeliveryRuntime
     return this.strategy instanceof QueueDeliveryStrategy
       ? this.strategy.workerRunning()
       : undefined;
+  }
+
+  /** Whether deliveries are still accepted (false once shutdown began). */
+  accepting(): boolean {
+    return !this.draining;
   }
 
   /** How many entries the dead letters hold. */

@@ -45,6 +45,11 @@ export class VisiwiseEventPublisher implements OnModuleInit {
       : 0;
   }
 
+  /** Whether a handler subscribes to this type by name (wildcard handlers not counted). */
+  hasTypedHandler(type: string): boolean {
+    return (this.emitter?.listeners(eventNameFor(type)).length ?? 0) > 0;
+  }
+
   /** Calls every handler of the event and reports which failed. Never rejects. */
   async publish(event: AnyVisiwiseEvent): Promise<VisiwisePublishOutcome> {
     const emitter = this.emitter;

@@ -3,8 +3,9 @@
  * - `accepted`: verified and taken (handled inline, started in the background, or queued);
  * - `duplicate`: verified, but its `svix-id` was already taken, so it was acknowledged unhandled;
  * - `unparseable`: verified, but the body is not a usable envelope; kept in the dead letters and
- *   acknowledged (or refused with 400 under `strict` payload validation);
- * - `rejected`: refused (unauthentic, stale, too large, store or queue down, ...).
+ *   acknowledged;
+ * - `rejected`: refused (unauthentic, stale, too large, store or queue down, a body or payload
+ *   refused under `payloadValidation: 'strict'`, ...).
  */
 export type VisiwiseDeliveryOutcome = 'accepted' | 'duplicate' | 'unparseable' | 'rejected';
 

@@ -15,6 +15,8 @@ export interface VisiwiseHealthSource {
    * mode, or `queue.worker: false`).
    */
   workerRunning(): boolean | undefined;
+  /** Whether the module still accepts deliveries (false once shutdown began: they get 503). */
+  accepting(): boolean;
   /** How many events are in the dead letters (may reach Redis). */
   deadLetterCount(): Promise<number>;
 }

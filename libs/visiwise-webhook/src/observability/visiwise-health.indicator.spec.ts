@@ -26,6 +26,7 @@ import { VisiwiseHealthIndicator } from './visiwise-health.indicator';
 class FakeRuntime implements VisiwiseHealthSource {
   redis: boolean | undefined = true;
   worker: boolean | undefined = true;
+  draining = false;
   deadLetters: () => Promise<number> = () => Promise.resolve(3);
   countCalls = 0;
 
@@ -36,6 +37,9 @@ class FakeRuntime implements VisiwiseHealthSource {
   }
   workerRunning(): boolean | undefined {
     return this.worker;
+  }
+  accepting(): boolean {
+    return !this.draining;
   }
   deadLetterCount(): Promise<number> {
     this.countCalls++;
@@ -146,6 +150,16 @@ describe('VisiwiseHealthIndicator with Terminus', () => {
           message: 'the queue worker is stopped.',
         },
       },
+    });
+  });
+
+  it('is not ready once shutdown began, so the load balancer stops sending deliveries', async () => {
+    await start('inline');
+    runtime.redis = undefined;
+    runtime.worker = undefined;
+    runtime.draining = true;
+    expect(await failure([() => indicator.isHealthy()])).toMatchObject({
+      error: { visiwise: { status: 'down', message: 'shutting down.' } },
     });
   });
 

@@ -71,9 +71,10 @@ export class VisiwiseHealthIndicator {
   constructor(@Inject(VISIWISE_HEALTH_SOURCE) private readonly source: VisiwiseHealthSource) {}
 
   /**
-   * Readiness: down while the configured Redis does not answer or, in queue mode, this process's
-   * worker is stopped (deliveries would then be answered 503, or queued with no one to handle
-   * them). Reports the dead-letter count. Use it for Kubernetes' readinessProbe.
+   * Readiness: down while the configured Redis does not answer, in queue mode while this process's
+   * worker is stopped, and once shutdown began (deliveries would then be answered 503, or queued
+   * with no one to handle them). Reports the dead-letter count. Use it for Kubernetes'
+   * readinessProbe.
    */
   async isHealthy<const Key extends string = 'visiwise'>(
     key: Key = 'visiwise' as Key,
@@ -83,6 +84,7 @@ export class VisiwiseHealthIndicator {
     const problems = [
       ...(redis === 'down' ? ['Redis does not answer'] : []),
       ...(worker === 'stopped' ? ['the queue worker is stopped'] : []),
+      ...(this.source.accepting() ? [] : ['shutting down']),
     ];
     // Counting needs Redis: while it is down, asking would only make the probe time out.
     const count = redis === 'down' ? { deadLetters: null } : await this.countDeadLetters();
