@@ -363,7 +363,7 @@ describeWithRedis.each(ADAPTERS)('dead letters that outlive the process, on %s',
       shutdownTimeoutMs: 3000,
     });
 
-    it('keeps an unparseable body in the failed set, and a fixed instance replays it', async () => {
+    it('keeps an unparseable body in the failed set, and a fixed instance replays it with retries', async () => {
       const name = uniqueName('unparseable');
       const id = idOf('queue');
       const before = await createWebhookTestApp({
@@ -390,9 +390,13 @@ describeWithRedis.each(ADAPTERS)('dead letters that outlive the process, on %s',
         moduleOptions: { ...queueOptions(name), readEnvelope: readLineEnvelope },
       });
       try {
+        // Once readable, it is queued as the event it is: a handler failure is retried as usual.
+        fixed.handlers.failTimes = 1;
         expect(await fixed.app.get(VisiwiseDeadLetterService).replay(id)).toBe(true);
         await waitFor(() => fixed.handlers.tracked.length === 1, 8000, 'the replayed event');
+        expect(fixed.handlers.calls).toEqual([id, id]);
         expect(fixed.handlers.tracked[0]?.data.trackingReference).toBe('MSCU1234566');
+        fixed.logger.take('error', 'transient handler failure');
       } finally {
         await fixed.close();
       }

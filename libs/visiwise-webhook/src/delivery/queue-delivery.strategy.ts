@@ -26,7 +26,13 @@ import type { DeliveryStrategy, VisiwiseAckStatus } from './delivery-strategy.in
 import { HandleDependencies, IdempotencyStoreError, handleOnce } from './handle-once';
 import { toEvent, type EventSource } from './event-reader';
 import { InFlight } from './in-flight';
-import { VisiwiseJobData, fromQueuedEvent, jobIdFor, toQueuedEvent } from './queued-event';
+import {
+  VisiwiseJobData,
+  fromQueuedEvent,
+  jobIdFor,
+  toQueuedEvent,
+  unparseableJobIdFor,
+} from './queued-event';
 import type { RedisConnectionMonitor } from './redis-connection.monitor';
 import { settleWithin, waitUntil } from './shutdown-deadline';
 import {
@@ -97,16 +103,20 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
   async deliver(event: AnyVisiwiseEvent, trace?: DeliveryTrace): Promise<VisiwiseAckStatus> {
     // A job with the same id already existing is not an error: BullMQ returns it unchanged.
     const queued = toQueuedEvent(event, this.deps.telemetry.carrier(trace));
-    await this.persist(QUEUE_JOB_NAME, queued, event.id);
+    await this.persist(QUEUE_JOB_NAME, queued, jobIdFor(event.id));
     return 'received';
   }
 
   /**
-   * Kept as a job that fails at once into the failed set (the queue mode's dead letters): replaying
-   * it runs it again, and the worker reads its body anew, with whatever `readEnvelope` it has then.
+   * Kept as a job of its own id that fails at once into the failed set (the queue mode's dead
+   * letters). Replaying it runs it again: the worker reads its body anew, with whatever
+   * `readEnvelope` it has then, and if it is an event now, queues it as one (the delivery's usual
+   * job, with its attempts and backoff).
    */
   async keepUnparseable(delivery: UnparseableVisiwiseDelivery): Promise<VisiwiseAckStatus> {
-    await this.persist(UNPARSEABLE_JOB_NAME, delivery, delivery.id, { attempts: 1 });
+    await this.persist(UNPARSEABLE_JOB_NAME, delivery, unparseableJobIdFor(delivery.id), {
+      attempts: 1,
+    });
     this.deps.telemetry.deadLettered(undefined, 'unparseable');
     this.reportOnce(`unparseable:${delivery.reason}`, () => {
       this.logger.warn(unparseableKeptLogMessage(delivery.id, delivery.reason));
@@ -118,7 +128,7 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
   private async persist(
     name: string,
     data: VisiwiseJobData,
-    deliveryId: string,
+    jobId: string,
     options: { readonly attempts?: number } = {},
   ): Promise<void> {
     if (this.closing) {
@@ -128,7 +138,7 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        queue.add(name, data, { jobId: jobIdFor(deliveryId), ...options }),
+        queue.add(name, data, { jobId, ...options }),
         new Promise((_, reject) => {
           timer = setTimeout(() => {
             reject(new Error(`not stored within ${config.enqueueTimeoutMs} ms`));
@@ -137,7 +147,7 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
       ]);
     } catch (error) {
       this.logger.error(
-        `${enqueueFailedLogMessage(deliveryId)} ${error instanceof Error ? error.message : String(error)}`,
+        `${enqueueFailedLogMessage(data.id)} ${error instanceof Error ? error.message : String(error)}`,
       );
       throw new VisiwiseWebhookException('queue_unavailable', queueUnavailableMessage());
     } finally {
@@ -313,6 +323,14 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
 
   private async handle(job: Job<VisiwiseJobData>): Promise<void> {
     const event = this.eventOf(job);
+    if (isUnparseableDelivery(job.data)) {
+      // Readable now (a replay after a fix): queued as the event it is, to be handled with the
+      // usual attempts; if that job exists already, the event was queued (and handled) before.
+      await this.deps.queue.add(QUEUE_JOB_NAME, toQueuedEvent(event, undefined), {
+        jobId: jobIdFor(event.id),
+      });
+      return;
+    }
     if (this.deps.publisher.handlerCount(event.type) === 0) {
       // Not claimed: a replay after a handler is deployed handles it.
       const deadLetter = this.deps.config.unhandledJobs === 'dead-letter';

@@ -61,3 +61,11 @@ export function jobIdFor(deliveryId: string): string {
   }
   return `sha256_${createHash('sha256').update(deliveryId).digest('hex')}`;
 }
+
+/**
+ * The job id of a delivery kept as unparseable: apart from its event's, so that the event it turns
+ * out to be after a fix gets a job (with attempts and backoff) of its own.
+ */
+export function unparseableJobIdFor(deliveryId: string): string {
+  return `unparseable_${jobIdFor(deliveryId)}`;
+}

@@ -1,6 +1,6 @@
 import type { Job, Queue } from 'bullmq';
 import { unhandledJobReason } from './delivery.messages';
-import { VisiwiseJobData, jobIdFor } from './queued-event';
+import { VisiwiseJobData, jobIdFor, unparseableJobIdFor } from './queued-event';
 import { UnparseableVisiwiseDelivery, isUnparseableDelivery } from './unparseable-delivery';
 
 /**
@@ -126,12 +126,14 @@ export class VisiwiseDeadLetters implements VisiwiseDeadLetterSet {
 
   /** Replays one failed event by delivery id. Resolves false if it is not in the failed set. */
   async replay(deliveryId: string): Promise<boolean> {
-    const job = await this.queue.getJob(jobIdFor(deliveryId));
-    if (!job || !(await job.isFailed())) {
-      return false;
+    for (const jobId of [jobIdFor(deliveryId), unparseableJobIdFor(deliveryId)]) {
+      const job = await this.queue.getJob(jobId);
+      if (job && (await job.isFailed())) {
+        await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+        return true;
+      }
     }
-    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-    return true;
+    return false;
   }
 
   /**
