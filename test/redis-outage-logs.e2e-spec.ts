@@ -63,6 +63,11 @@ async function outage(
     await redis.kill();
     const killedAt = Date.now();
     await waitFor(() => !monitor.isUp, 5000, 'the monitor to see Redis down');
+    // Deliveries during the outage are refused (503, Visiwise retries), each without a log line of
+    // its own: the outage's one line says why, and the metrics count them.
+    for (const id of ['msg_during_outage_1', 'msg_during_outage_2', 'msg_during_outage_3']) {
+      expect((await sendSigned(app, secret, id)).status).toBe(503);
+    }
     await new Promise((resolve) => setTimeout(resolve, OUTAGE_MS));
     await redis.restart();
     await waitFor(() => monitor.isUp, 10_000, 'the monitor to see Redis back');

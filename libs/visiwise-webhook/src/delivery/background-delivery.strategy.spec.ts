@@ -44,6 +44,7 @@ describe('BackgroundDeliveryStrategy', () => {
         leaseMs: 60_000,
         ttlMs: 60_000,
         onStoreError: () => undefined,
+        inRedisOutage: () => false,
       },
       logger,
       new MemoryDeadLetterStore(10),

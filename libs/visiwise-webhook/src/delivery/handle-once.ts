@@ -31,6 +31,11 @@ export interface HandleDependencies {
   readonly store: VisiwiseIdempotencyStore;
   readonly publisher: VisiwiseEventPublisher;
   readonly telemetry: VisiwiseTelemetry;
+  /**
+   * Whether Redis is known to be down: the outage has its one log line, so a delivery refused
+   * because of it logs nothing more (the metrics count it), or an outage would log every delivery.
+   */
+  readonly inRedisOutage: () => boolean;
   readonly leaseMs: number;
   readonly ttlMs: number;
   /** Told when completing or releasing failed after the handlers ran (not fatal). */

@@ -45,10 +45,12 @@ export abstract class InProcessDeliveryStrategy implements DeliveryStrategy {
     try {
       await this.deadLetters.put(delivery);
     } catch (error) {
-      const cause = error instanceof Error ? error.message : String(error);
-      this.logger.error(
-        `${keepUnparseableFailedLogMessage(delivery.id, delivery.reason)} ${cause}`,
-      );
+      if (!this.deps.inRedisOutage()) {
+        const cause = error instanceof Error ? error.message : String(error);
+        this.logger.error(
+          `${keepUnparseableFailedLogMessage(delivery.id, delivery.reason)} ${cause}`,
+        );
+      }
       throw new VisiwiseWebhookException('store_unavailable', storeUnavailableMessage());
     }
     this.deps.telemetry.deadLettered(undefined, 'unparseable');
@@ -123,7 +125,9 @@ export abstract class InProcessDeliveryStrategy implements DeliveryStrategy {
       claim = await claimDelivery(event.id, this.deps);
     } catch (error) {
       if (error instanceof IdempotencyStoreError) {
-        logStoreError(this.logger, event.id, error);
+        if (!this.deps.inRedisOutage()) {
+          logStoreError(this.logger, event.id, error);
+        }
         throw new VisiwiseWebhookException('store_unavailable', storeUnavailableMessage());
       }
       throw error;

@@ -146,9 +146,11 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
         }),
       ]);
     } catch (error) {
-      this.logger.error(
-        `${enqueueFailedLogMessage(data.id)} ${error instanceof Error ? error.message : String(error)}`,
-      );
+      if (!this.deps.inRedisOutage()) {
+        this.logger.error(
+          `${enqueueFailedLogMessage(data.id)} ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
       throw new VisiwiseWebhookException('queue_unavailable', queueUnavailableMessage());
     } finally {
       clearTimeout(timer);
@@ -351,7 +353,7 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
       const parent = isUnparseableDelivery(job.data) ? undefined : job.data.trace;
       outcome = await handleOnce(event, this.deps, { mode: 'queue', attempt, parent });
     } catch (error) {
-      if (error instanceof IdempotencyStoreError) {
+      if (error instanceof IdempotencyStoreError && !this.deps.inRedisOutage()) {
         logStoreError(this.logger, event.id, error);
       }
       throw error;

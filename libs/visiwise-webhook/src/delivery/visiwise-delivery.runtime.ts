@@ -108,8 +108,11 @@ export class VisiwiseDeliveryRuntime
       leaseMs: delivery.idempotency.leaseMs,
       ttlMs: delivery.idempotency.ttlMs,
       onStoreError: (error) => {
-        logStoreError(this.logger, '(after handling)', error);
+        if (this.monitor?.isUp !== false) {
+          logStoreError(this.logger, '(after handling)', error);
+        }
       },
+      inRedisOutage: () => this.monitor?.isUp === false,
     };
     switch (delivery.mode) {
       case 'inline':
