@@ -30,6 +30,7 @@ import {
   uniqueName,
   waitFor,
 } from './support/redis';
+import { TestRedisServer } from './support/redis-server';
 import {
   REGISTRATIONS,
   WebhookTestApp,
@@ -332,25 +333,28 @@ describeWithRedis.each(ADAPTERS)('dead letters that outlive the process, on %s',
   );
 
   it('answers 503 when the Redis dead-letter store cannot keep the body, so Svix retries', async () => {
+    // A redis-server of this test's own, killed: the store cannot keep anything.
+    const server = await TestRedisServer.start();
     const t = await createWebhookTestApp({
       adapter,
       registration: 'forRoot',
       secret,
       moduleOptions: {
-        redis: REDIS_URL,
+        redis: server.url,
         idempotency: { store: 'memory' },
         deadLetters: { keyPrefix: `${prefix}dl:` },
+        shutdownTimeoutMs: 2000,
       },
     });
     try {
-      // A Redis that refuses writes is a store that cannot keep anything.
-      await redis.config('SET', 'min-replicas-to-write', '1');
+      await server.kill();
       const response = await sendSigned(t, secret, idOf('refused'), LINE_BODY);
       expect(response.status).toBe(503);
       expect(response.body).toMatchObject({ reason: 'store_unavailable' });
+      t.logger.take('error', 'Lost the connection to Redis');
     } finally {
-      await redis.config('SET', 'min-replicas-to-write', '0');
       await t.close();
+      await server.stop();
     }
   });
 
