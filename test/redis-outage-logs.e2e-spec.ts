@@ -6,6 +6,7 @@ import {
   redisUpLogMessage,
 } from '../libs/visiwise-webhook/src/delivery/delivery.messages';
 import { VisiwiseDeliveryRuntime } from '../libs/visiwise-webhook/src/delivery/visiwise-delivery.runtime';
+import { VisiwiseHealthIndicator } from 'nestjs-visiwise-webhook';
 import { ADAPTERS, AdapterName } from './support/adapters';
 import { uniqueName, waitFor } from './support/redis';
 import { TestRedisServer, describeWithRedisServer } from './support/redis-server';
@@ -123,3 +124,41 @@ describeWithRedisServer(
       outage('express', 'inline', 'dedupe, dead letters'));
   },
 );
+
+describeWithRedisServer('a frozen Redis (SIGSTOP: connections open, nothing answered)', () => {
+  it('is noticed by the PING probe: one line down, readiness fails, one line up once it answers', async () => {
+    const redis = await TestRedisServer.start();
+    const secret = generateVisiwiseWebhookSecret();
+    const t = await createWebhookTestApp({
+      adapter: 'fastify',
+      registration: 'forRoot',
+      secret,
+      moduleOptions: {
+        redis: redis.url,
+        idempotency: { keyPrefix: `${uniqueName('frozen')}:` },
+        shutdownTimeoutMs: 2000,
+      },
+    });
+    try {
+      const monitor = t.app.get(VisiwiseDeliveryRuntime).redisConnection();
+      const health = t.app.get(VisiwiseHealthIndicator);
+      expect(monitor?.isUp).toBe(true);
+      redis.freeze();
+      // Probed every 5 s, each PING given 2 s.
+      await waitFor(() => monitor?.isUp === false, 12_000, 'the probe to see Redis frozen');
+      expect((await health.isHealthy()).visiwise).toMatchObject({ status: 'down', redis: 'down' });
+      redis.thaw();
+      await waitFor(() => monitor?.isUp === true, 12_000, 'the probe to see Redis answer again');
+      const where = `redis://127.0.0.1:${redis.port}`;
+      const affected = 'dedupe, dead letters';
+      expect(t.logger.take('error', redisDownLogMessage(where, affected, ''))).toHaveLength(1);
+      expect(t.logger.take('error', 'no answer to PING within 2000 ms')).toHaveLength(1);
+      expect(t.logger.take('log', redisUpLogMessage(where, affected, ''))).toHaveLength(1);
+      expect((await sendSigned(t, secret, 'msg_after_thaw')).status).toBe(200);
+      t.logger.assertNoUnexpected();
+    } finally {
+      await t.close();
+      await redis.stop();
+    }
+  });
+});

@@ -45,6 +45,31 @@ const CONNECTION_ERROR_TEXT = [
   'Reached the max retries per request limit',
 ];
 
+/**
+ * How often a connected client is asked for PING, and how long it may take to answer: a frozen or
+ * hung Redis keeps its sockets open, so only an unanswered command shows it.
+ */
+const PROBE_INTERVAL_MS = 5000;
+const PROBE_TIMEOUT_MS = 2000;
+
+/** Resolves whether `promise` settled successfully within `ms` (never rejects). */
+function answersWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => false,
+    ),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => {
+        resolve(false);
+      }, ms);
+    }),
+  ]).finally(() => {
+    clearTimeout(timer);
+  });
+}
+
 /** A repeated error that is not about the connection is logged again after this long. */
 const REPEAT_LOG_INTERVAL_MS = 60_000;
 
@@ -105,6 +130,9 @@ export class RedisConnectionMonitor {
   private changedAt: Date;
   private reason: string | undefined;
   private stopped = false;
+  /** Set while the probe's PING goes unanswered on a connection that looks open. */
+  private unresponsive = false;
+  private probeTimer: NodeJS.Timeout | undefined;
   private readonly clients = new Set<MonitoredRedisClient>();
   private readonly listeners = new Set<(up: boolean) => void>();
   private readonly lastLogged = new Map<string, number>();
@@ -153,6 +181,40 @@ export class RedisConnectionMonitor {
   }
 
   /**
+   * Asks `client` for PING every few seconds while it is connected: a Redis that holds its
+   * connections but answers nothing (frozen, hung, overloaded) counts as down until it answers
+   * again. One probe per monitor; the timer never keeps the process alive.
+   */
+  probe(
+    client: { readonly status: string; ping(): Promise<unknown> },
+    intervalMs = PROBE_INTERVAL_MS,
+    timeoutMs = PROBE_TIMEOUT_MS,
+  ): void {
+    if (this.probeTimer !== undefined) {
+      return;
+    }
+    let probing = false;
+    this.probeTimer = setInterval(() => {
+      if (probing || this.stopped || client.status !== 'ready') {
+        return;
+      }
+      probing = true;
+      void answersWithin(client.ping(), timeoutMs).then((answered) => {
+        probing = false;
+        if (answered !== this.unresponsive) {
+          return;
+        }
+        this.unresponsive = !answered;
+        if (!answered) {
+          this.reason = `no answer to PING within ${timeoutMs} ms`;
+        }
+        this.update();
+      });
+    }, intervalMs);
+    this.probeTimer.unref();
+  }
+
+  /**
    * An error from a Redis user (BullMQ queue or worker, a watched client). Never throws: it is
    * called by the listeners of 'error' events, which must not fail.
    */
@@ -186,13 +248,14 @@ export class RedisConnectionMonitor {
    */
   stop(): void {
     this.stopped = true;
+    clearInterval(this.probeTimer);
   }
 
   private update(): void {
     if (this.stopped) {
       return;
     }
-    const up = [...this.clients].every((client) => client.status === 'ready');
+    const up = !this.unresponsive && [...this.clients].every((client) => client.status === 'ready');
     if (up === this.up) {
       return;
     }

@@ -383,6 +383,7 @@ export class VisiwiseDeliveryRuntime
         secrets: redisSecrets(connection),
       });
       this.telemetry.watchRedis(this.monitor);
+      this.monitor.probe(client);
     }
     this.monitor.watch(client);
     return client;
