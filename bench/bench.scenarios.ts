@@ -40,6 +40,8 @@ export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379/15'
 // Keys under the bench's prefix, short-lived; a queue of its own per server. The store's prefix
 // must differ from BullMQ's `<prefix>:<queue>:`, whose job hashes are keyed by the same svix-id.
 const queued = (instance: string): WebhookBenchOptions => ({
+  metrics: true,
+  tracing: true,
   redis: REDIS_URL,
   idempotency: {
     store: 'redis',
@@ -61,8 +63,9 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'bare', app: 'bare' },
   // The reference: the bare route behind a guard doing one HMAC + timingSafeEqual.
   { name: 'guard', app: 'guard' },
-  // The module with its defaults: inline delivery, memory store; one no-op handler.
-  { name: 'module', app: 'module', module: () => ({}) },
+  // The module with its defaults: inline delivery, memory store, one no-op handler; metrics and
+  // tracing stated, so that the figures include them (prom-client is installed; no OTel SDK).
+  { name: 'module', app: 'module', module: () => ({ metrics: true, tracing: true }) },
   // BullMQ with the worker in the same process, Redis idempotency store.
   { name: 'queue', ...QUEUE },
   // The production shape: the worker in a process of its own.
