@@ -14,11 +14,13 @@ import type {
   ServerCommand,
   ServerReply,
   WindowMeasurement,
-} from '../lib/bench-protocol';
-import { createBareBenchModule } from './bare-bench.module';
-import { deliveryCounter } from './delivery-counter';
-import { createMinimalVerifyingGuard } from './minimal-verifying.guard';
-import { createWebhookBenchModule } from './webhook-bench.module';
+} from '../lib/results';
+import {
+  createBareBenchModule,
+  createMinimalVerifyingGuard,
+  createWebhookBenchModule,
+  deliveryCounter,
+} from './bench-apps';
 
 /**
  * One factory per application kind: a new kind of app (100 endpoints, say) is one entry here and
