@@ -70,13 +70,7 @@ async function stopWindow(
   // first pass can leave finalizable objects for the second.
   globalThis.gc?.();
   globalThis.gc?.();
-  const memory = process.memoryUsage();
-  return {
-    cpuMicros: cpu.user + cpu.system,
-    handled,
-    rssAfterGcBytes: memory.rss,
-    heapUsedAfterGcBytes: memory.heapUsed,
-  };
+  return { cpuMicros: cpu.user + cpu.system, handled, rssAfterGcBytes: process.memoryUsage.rss() };
 }
 
 async function main(): Promise<void> {

@@ -128,7 +128,6 @@ export interface WindowMeasurement {
   /** Deliveries that reached the application's code (bare route or no-op handler). */
   readonly handled: number;
   readonly rssAfterGcBytes: number;
-  readonly heapUsedAfterGcBytes: number;
 }
 
 export type ServerReply =
