@@ -1,4 +1,4 @@
-import type { AdapterName, BenchAppKind, WebhookBenchOptions } from './lib/bench-protocol';
+import type { AdapterName, BenchAppKind, WebhookBenchOptions } from './lib/results';
 import { KIB } from './lib/payload';
 
 /**
@@ -37,15 +37,11 @@ export const REDIS_KEY_PREFIX = 'visiwise-bench:';
 /** Database 15 unless told otherwise: a run never meets the tests' keys (database 0). */
 export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379/15';
 
-// Keys under the bench's prefix, short-lived; a queue of its own per server. The store's prefix
-// must differ from BullMQ's `<prefix>:<queue>:`, whose job hashes are keyed by the same svix-id.
+// Keys under the bench's prefix, short-lived; a queue of its own per server.
 const queued = (instance: string): WebhookBenchOptions => ({
+  metrics: true,
+  tracing: true,
   redis: REDIS_URL,
-  idempotency: {
-    store: 'redis',
-    keyPrefix: `${REDIS_KEY_PREFIX}ids:${instance}:`,
-    ttlSeconds: 300,
-  },
   delivery: 'queue',
   queue: { name: instance, prefix: REDIS_KEY_PREFIX.slice(0, -1), keepCompletedSeconds: 60 },
 });
@@ -61,28 +57,38 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'bare', app: 'bare' },
   // The reference: the bare route behind a guard doing one HMAC + timingSafeEqual.
   { name: 'guard', app: 'guard' },
-  // The module with its defaults: inline delivery, memory store; one no-op handler.
-  { name: 'module', app: 'module', module: () => ({}) },
-  // BullMQ with the worker in the same process, Redis idempotency store.
+  // The module with its defaults: inline delivery, memory store, one no-op handler; metrics and
+  // tracing stated, so that the figures include them (prom-client is installed; no OTel SDK).
+  { name: 'module', app: 'module', module: () => ({ metrics: true, tracing: true }) },
+  // BullMQ with the worker in the same process.
   { name: 'queue', ...QUEUE },
   // The production shape: the worker in a process of its own.
   { name: 'queue-split', ...QUEUE, worker: 'separate' },
+  // The memory store kept small, so that it is full after the warm-up: its RSS must stay flat.
+  {
+    name: 'store-capped',
+    app: 'module',
+    module: () => ({ idempotency: { store: 'memory', maxEntries: STORE_CAP } }),
+    adapters: ['fastify'],
+  },
   // Answered before the handler runs.
   { name: 'background', app: 'module', module: () => ({ delivery: 'background' }), quick: false },
 ];
+
+/** Ids the `store-capped` scenario remembers: fewer than its warm-up delivers. */
+export const STORE_CAP = 1_000;
 
 /** The scenarios the fixed-rate latency phase compares, on each adapter. */
 export const LATENCY_PAIR = ['bare', 'module'] as const;
 
 /**
  * How much a run measures. http: closed-loop rounds; latency: open-loop at `fraction` of the bare
- * route's req/s; soak: distinct deliveries to the module (Fastify), memory store capped at `storeCap`.
+ * route's req/s.
  */
 export const QUICK_PLAN = {
   micro: { sizes: [KIB, 256 * KIB], rounds: 5, millis: 100 },
   http: { bodyBytes: KIB, connections: 10, rounds: 3, seconds: 3, warmupSeconds: 2 },
   latency: { rounds: 2, seconds: 3, fraction: 0.5 },
-  soak: { deliveries: 40_000, checkpoints: 8, storeCap: 10_000 },
 };
 
 export type BenchPlan = typeof QUICK_PLAN;
@@ -91,5 +97,4 @@ export const FULL_PLAN: BenchPlan = {
   micro: { sizes: [KIB, 16 * KIB, 256 * KIB], rounds: 15, millis: 200 },
   http: { bodyBytes: KIB, connections: 10, rounds: 7, seconds: 5, warmupSeconds: 3 },
   latency: { rounds: 5, seconds: 5, fraction: 0.5 },
-  soak: { deliveries: 600_000, checkpoints: 12, storeCap: 100_000 },
 };

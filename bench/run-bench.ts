@@ -1,6 +1,6 @@
 /*
  * The bench runner (`npm run bench [-- --quick]`): the verify micro-benchmark, the HTTP scenarios
- * in interleaved rounds, latency at a fixed rate and the soak; then the targets, PASS or FAIL,
+ * in interleaved rounds, and latency at a fixed rate; then the targets, PASS or FAIL,
  * printed and written to bench/results/latest.{json,md}. See docs/BENCHMARKS.md.
  */
 import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -16,30 +16,26 @@ import {
 } from './bench.scenarios';
 import { evaluateTargets } from './bench.targets';
 import { BenchChild } from './lib/bench-child';
-import type {
-  AdapterName,
-  BenchServerConfig,
-  ServerCommand,
-  ServerReply,
-  WindowMeasurement,
-} from './lib/bench-protocol';
 import { cleanUpRedis, redisMissing } from './lib/bench-services';
 import { LoadPlan, LoadResult, runLoad } from './lib/load';
 import { loadAverage, machineInfo } from './lib/machine';
 import { benchSecret } from './lib/payload';
 import { renderReport } from './lib/report';
-import type {
-  BenchReport,
-  BenchResults,
-  LatencyRow,
-  Round,
-  ScenarioRow,
-  SoakCheckpoint,
-  SoakResult,
+import {
+  median,
+  type AdapterName,
+  type BenchReport,
+  type BenchResults,
+  type BenchServerConfig,
+  type LatencyRow,
+  type Round,
+  type ScenarioRow,
+  type ServerCommand,
+  type ServerReply,
+  type WindowMeasurement,
 } from './lib/results';
-import { median } from './lib/stats';
 
-const PHASES = ['micro', 'http', 'latency', 'soak'] as const;
+const PHASES = ['micro', 'http', 'latency'] as const;
 type Phase = (typeof PHASES)[number];
 const ADAPTERS: readonly AdapterName[] = ['express', 'fastify'];
 const ROOT = resolve(__dirname, '..', '..');
@@ -61,16 +57,9 @@ interface Server {
   rate: number;
 }
 
-interface Options {
-  readonly command: string;
-  readonly phases: ReadonlySet<Phase>;
-  readonly plan: BenchPlan;
-  readonly quick: boolean;
-  readonly out: string;
-  readonly cpuProf: boolean;
-}
+type Options = ReturnType<typeof parseOptions>;
 
-function parseOptions(args: string[]): Options {
+function parseOptions(args: string[]) {
   const { values } = parseArgs({
     args,
     strict: true,
@@ -294,43 +283,6 @@ async function runLatency(
   });
 }
 
-/** Distinct deliveries in segments, RSS after GC at each checkpoint, the memory store capped. */
-async function runSoak(secret: string, options: Options): Promise<SoakResult> {
-  const { deliveries, checkpoints, storeCap } = options.plan.soak;
-  const scenario: Scenario = {
-    name: 'soak',
-    app: 'module',
-    module: () => ({ idempotency: { store: 'memory', maxEntries: storeCap } }),
-  };
-  const server = await startServer(scenario, 'fastify', secret, options);
-  const points: SoakCheckpoint[] = [];
-  let sent = 0;
-  let problems = 0;
-  try {
-    for (let checkpoint = 0; checkpoint < checkpoints; checkpoint++) {
-      const amount = Math.ceil(deliveries / checkpoints);
-      const { load, receive } = await measure(server, secret, {
-        bodyBytes: options.plan.http.bodyBytes,
-        connections: options.plan.http.connections,
-        amount,
-      });
-      sent += amount;
-      problems += load.problems;
-      points.push({
-        deliveries: sent,
-        rssAfterGcBytes: receive.rssAfterGcBytes,
-        heapUsedAfterGcBytes: receive.heapUsedAfterGcBytes,
-      });
-      console.log(
-        `[soak] ${String(sent)} delivered: RSS after GC ${(receive.rssAfterGcBytes / 2 ** 20).toFixed(1)} MB`,
-      );
-    }
-  } finally {
-    await stopServer(server);
-  }
-  return { storeCap, checkpoints: points, problems };
-}
-
 /** The HTTP scenarios that can run here, started on their adapters; why others are skipped. */
 async function startServers(
   secret: string,
@@ -385,7 +337,6 @@ async function main(): Promise<void> {
   } else if (phases.has('latency')) {
     results.skipped.push("latency: needs the http phase (its rate is half the bare route's req/s)");
   }
-  if (phases.has('soak')) results.soak = await runSoak(secret, options);
 
   machine.loadAverage.end = loadAverage();
   const report: BenchReport = {

@@ -14,11 +14,13 @@ import type {
   ServerCommand,
   ServerReply,
   WindowMeasurement,
-} from '../lib/bench-protocol';
-import { createBareBenchModule } from './bare-bench.module';
-import { deliveryCounter } from './delivery-counter';
-import { createMinimalVerifyingGuard } from './minimal-verifying.guard';
-import { createWebhookBenchModule } from './webhook-bench.module';
+} from '../lib/results';
+import {
+  createBareBenchModule,
+  createMinimalVerifyingGuard,
+  createWebhookBenchModule,
+  deliveryCounter,
+} from './bench-apps';
 
 /**
  * One factory per application kind: a new kind of app (100 endpoints, say) is one entry here and
@@ -68,13 +70,7 @@ async function stopWindow(
   // first pass can leave finalizable objects for the second.
   globalThis.gc?.();
   globalThis.gc?.();
-  const memory = process.memoryUsage();
-  return {
-    cpuMicros: cpu.user + cpu.system,
-    handled,
-    rssAfterGcBytes: memory.rss,
-    heapUsedAfterGcBytes: memory.heapUsed,
-  };
+  return { cpuMicros: cpu.user + cpu.system, handled, rssAfterGcBytes: process.memoryUsage.rss() };
 }
 
 async function main(): Promise<void> {

@@ -1,4 +1,5 @@
 import { ChildProcess, fork } from 'node:child_process';
+import { on } from 'node:events';
 
 interface Typed {
   readonly type: string;
@@ -13,37 +14,33 @@ process.on('exit', () => {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 /**
- * A process under test, spoken to over IPC. Every command gets one reply, in order, so a FIFO of
- * waiters is all the bookkeeping needed (plus replies that came before anyone asked: `ready`).
+ * A process under test, spoken to over IPC. Every command gets one reply, in order: the replies are
+ * read from one buffered iterator of its messages (`events.on`), which ends when the process exits.
  */
 export class BenchChild<Command extends Typed, Reply extends Typed> {
-  private readonly waiters: ((reply: Reply | Error) => void)[] = [];
-  private readonly early: (Reply | Error)[] = [];
   private readonly child: ChildProcess;
+  private readonly replies: AsyncIterator<[Reply]>;
   private readonly exited: Promise<void>;
 
   /** Forks `node <entry>` with an IPC channel; its stdout and stderr are the runner's. */
-  constructor(label: string, entry: string, env: NodeJS.ProcessEnv, execArgv: readonly string[]) {
+  constructor(
+    private readonly label: string,
+    entry: string,
+    env: NodeJS.ProcessEnv,
+    execArgv: readonly string[],
+  ) {
     this.child = fork(entry, [], {
       env: { ...process.env, ...env },
       execArgv: [...execArgv],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     live.add(this.child);
-    const deliver = (reply: Reply | Error): void => {
-      const waiter = this.waiters.shift();
-      if (waiter) waiter(reply);
-      else this.early.push(reply);
-    };
-    this.child.on('message', (message: Reply) => {
-      deliver(
-        message.type === 'failed' ? new Error(`${label}: ${JSON.stringify(message)}`) : message,
-      );
-    });
+    this.replies = on(this.child, 'message', { close: ['exit'] })[
+      Symbol.asyncIterator
+    ]() as AsyncIterator<[Reply]>;
     this.exited = new Promise((resolve) => {
-      this.child.once('exit', (code) => {
+      this.child.once('exit', () => {
         live.delete(this.child);
-        deliver(new Error(`${label} exited (code ${String(code)})`));
         resolve();
       });
     });
@@ -55,22 +52,24 @@ export class BenchChild<Command extends Typed, Reply extends Typed> {
     expected: T,
     timeoutMillis = 120_000,
   ): Promise<Extract<Reply, { type: T }>> {
+    if (command !== undefined) this.child.send(command);
     let timer: NodeJS.Timeout | undefined;
-    const reply = await new Promise<Reply | Error>((resolve) => {
-      const early = this.early.shift();
-      if (early) {
-        resolve(early);
-        return;
-      }
-      timer = setTimeout(() => {
-        resolve(new Error(`no "${expected}" in ${String(timeoutMillis)} ms`));
-      }, timeoutMillis);
-      this.waiters.push(resolve);
-      if (command !== undefined) this.child.send(command);
+    const next = await Promise.race([
+      this.replies.next(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          reject(new Error(`no "${expected}" in ${String(timeoutMillis)} ms`));
+        }, timeoutMillis);
+      }),
+    ]).finally(() => {
+      clearTimeout(timer);
     });
-    clearTimeout(timer);
-    if (reply instanceof Error) throw reply;
-    if (reply.type !== expected) throw new Error(`expected "${expected}", got "${reply.type}"`);
+    const reply = next.done === true ? undefined : next.value[0];
+    if (reply?.type !== expected) {
+      throw new Error(
+        `${this.label}: expected "${expected}", got ${JSON.stringify(reply ?? 'exit')}`,
+      );
+    }
     return reply as Extract<Reply, { type: T }>;
   }
 
@@ -87,14 +86,12 @@ export class BenchChild<Command extends Typed, Reply extends Typed> {
 /** Sends a reply from a child process to the runner. */
 export function sendToParent(message: Typed & object): Promise<void> {
   return new Promise((resolve, reject) => {
-    if (!process.send) {
-      reject(new Error('not started by the bench runner (no IPC channel)'));
-      return;
-    }
-    process.send(message, undefined, undefined, (error: Error | null) => {
-      if (error) reject(error);
-      else resolve();
-    });
+    if (!process.send) reject(new Error('not started by the bench runner (no IPC channel)'));
+    else
+      process.send(message, undefined, undefined, (error) => {
+        if (error) reject(error);
+        else resolve();
+      });
   });
 }
 

@@ -6,7 +6,7 @@ import {
   svixId,
   svixSignature,
 } from './payload';
-import { quantile } from './stats';
+import { quantile } from './results';
 
 /** One run of load against one server. */
 export interface LoadPlan {

@@ -9,53 +9,43 @@ export interface MachineInfo {
   readonly cores: number;
   readonly os: string;
   readonly node: string;
-  /** `git describe --dirty` of the measured tree. */
+  /** `git describe --always --dirty` of the measured tree. */
   readonly commit: string;
   readonly packages: Readonly<Record<string, string>>;
-  /**
-   * 1-minute load average at the start and the end: the bench keeps about two processes busy, so
-   * much more means other work competed for the cores.
-   */
+  /** 1-minute load average at start and end: the bench keeps about two processes busy. */
   readonly loadAverage: { readonly start: number; end?: number };
 }
 
 const PACKAGES = ['@nestjs/core', 'express', 'fastify', 'bullmq', 'autocannon', 'tinybench'];
 
-function version(root: string, name: string): string {
+/** What a command printed, or `unknown` when it failed (not a git checkout, no package). */
+function attempt(read: () => string): string {
   try {
-    const manifest = JSON.parse(
-      readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8'),
-    ) as { version?: string };
-    return manifest.version ?? 'unknown';
+    return read().trim();
   } catch {
-    return 'not installed';
+    return 'unknown';
   }
 }
 
 /** The 1-minute load average now. */
-export function loadAverage(): number {
-  return loadavg()[0] ?? NaN;
-}
+export const loadAverage = (): number => loadavg()[0] ?? NaN;
 
 /** Describes this machine and the tree under `root`. */
 export function machineInfo(root: string): MachineInfo {
-  let commit = 'unknown';
-  try {
-    commit = execFileSync('git', ['describe', '--always', '--dirty'], {
-      cwd: root,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-    }).trim();
-  } catch {
-    // Not a git checkout: the report says so.
-  }
+  const version = (name: string): string =>
+    attempt(() => {
+      const file = join(root, 'node_modules', name, 'package.json');
+      return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+    });
   return {
     cpu: cpus()[0]?.model.trim() ?? 'unknown',
     cores: cpus().length,
     os: `${platform()} ${release()}`,
     node: process.version,
-    commit,
-    packages: Object.fromEntries(PACKAGES.map((name) => [name, version(root, name)])),
+    commit: attempt(() =>
+      execFileSync('git', ['describe', '--always', '--dirty'], { cwd: root, encoding: 'utf8' }),
+    ),
+    packages: Object.fromEntries(PACKAGES.map((name) => [name, version(name)])),
     loadAverage: { start: loadAverage() },
   };
 }

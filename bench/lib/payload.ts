@@ -4,12 +4,22 @@ export const KIB = 1024;
 
 /**
  * A `shipment.tracked` envelope of exactly `sizeBytes` bytes (ASCII JSON): a bill of lading with as
- * many containers as fit, then a padding field. The shape follows docs/EVENTS.md, so the module's
- * parser does the work it does for real deliveries (a large bill of lading is the large case).
+ * many containers as fit, then padding. The shape follows docs/EVENTS.md, so the module's parser
+ * does the work it does for real deliveries (a large bill of lading is the large case).
  */
 export function shipmentTrackedBody(sizeBytes: number): Buffer {
-  const containers: Record<string, unknown>[] = [];
-  const envelope = (padding: string): string =>
+  const status = { status: 'Track-Succeeded', exception: null };
+  const arrivalTime = { value: '2025-10-21T14:00:00Z', isActual: false };
+  const container = (index: number): object => ({
+    id: String(900_000 + index),
+    number: `MSCU${String(1_000_000 + index)}`,
+    trackStatus: status,
+    arrivalTime,
+    lastMovementEventDescription: 'Loaded on Vessel',
+    currentVessel: { name: 'MSC GULSUN', position: { latitude: 31.2304, longitude: 121.4737 } },
+  });
+  const containers: object[] = [];
+  const envelope = (note: string): string =>
     JSON.stringify({
       type: 'shipment.tracked',
       timestamp: '2025-09-18T07:42:13.512Z',
@@ -19,39 +29,21 @@ export function shipmentTrackedBody(sizeBytes: number): Buffer {
         blTracking: {
           id: '77120',
           number: 'MEDUJ0618622',
-          trackStatus: { status: 'Track-Succeeded', exception: null },
+          trackStatus: status,
           shippingLine: { name: 'MSC', keyname: 'MSC', scac: 'MSCU' },
           portOfLoading: { unlocodeName: 'Shanghai', unlocode: 'CNSHA' },
           portOfDischarge: { unlocodeName: 'Rotterdam', unlocode: 'NLRTM' },
-          arrivalTime: { value: '2025-10-21T14:00:00Z', isActual: false },
+          arrivalTime,
           containers,
         },
-        tags: [{ name: 'PO-4471' }],
-        note: padding,
+        note,
       },
     });
-  const container = (index: number): Record<string, unknown> => ({
-    id: String(900_000 + index),
-    number: `MSCU${String(1_000_000 + index).padStart(7, '0')}`,
-    trackStatus: { status: 'Track-Succeeded', exception: null },
-    arrivalTime: { value: '2025-10-21T14:00:00Z', isActual: false },
-    lastMovementEventDescription: 'Loaded on Vessel',
-    currentVessel: {
-      name: 'MSC GULSUN',
-      position: { latitude: 31.2304, longitude: 121.4737, actualSnapTime: '2025-09-18T06:00:00Z' },
-    },
-  });
-  for (let index = 0; Buffer.byteLength(envelope('')) < sizeBytes; index++) {
-    containers.push(container(index));
-  }
-  if (Buffer.byteLength(envelope('')) > sizeBytes) {
-    containers.pop();
-  }
-  const text = envelope('x'.repeat(Math.max(0, sizeBytes - Buffer.byteLength(envelope('')))));
-  if (Buffer.byteLength(text) !== sizeBytes) {
-    throw new Error(`cannot build a body of exactly ${sizeBytes} bytes`);
-  }
-  return Buffer.from(text, 'utf8');
+  while (envelope('').length < sizeBytes) containers.push(container(containers.length));
+  if (envelope('').length > sizeBytes) containers.pop();
+  const text = envelope('x'.repeat(Math.max(0, sizeBytes - envelope('').length)));
+  if (text.length !== sizeBytes) throw new Error(`no body of exactly ${String(sizeBytes)} bytes`);
+  return Buffer.from(text, 'latin1');
 }
 
 /** A fresh `whsec_` secret (24 random bytes, like Svix's). */

@@ -1,16 +1,19 @@
-import type { BenchReport } from './results';
-import { median } from './stats';
+import { median, type BenchReport } from './results';
 
 const MIB = 1024 * 1024;
 const fixed = (value: number | undefined, digits = 0): string =>
   value === undefined || !Number.isFinite(value) ? '' : value.toFixed(digits);
 
 /** A markdown table with padded columns: readable as printed, and valid markdown in latest.md. */
-function table(title: string, headers: string[], rows: readonly (readonly string[])[]): string[] {
+function table(
+  title: string,
+  headers: string[],
+  rows: readonly (readonly (string | undefined)[])[],
+): string[] {
   const widths = headers.map((header, column) =>
     Math.max(header.length, ...rows.map((cells) => (cells[column] ?? '').length)),
   );
-  const line = (cells: readonly string[]): string =>
+  const line = (cells: readonly (string | undefined)[]): string =>
     `| ${widths.map((width, column) => (cells[column] ?? '').padEnd(width)).join(' | ')} |`;
   const rule = line(widths.map((width) => '-'.repeat(width)));
   return ['', `## ${title}`, '', line(headers), rule, ...rows.map(line)];
@@ -32,76 +35,56 @@ export function renderReport({ machine, results, ...report }: BenchReport): stri
       report.targets.map((entry) => [entry.target, entry.threshold, entry.measured, entry.status]),
     ),
   ];
-  if (results.http) {
-    out.push(
-      ...table(
-        'HTTP, 1 KiB, 10 connections: medians of interleaved rounds',
-        [
-          'Adapter',
-          'Scenario',
-          'req/s',
-          'CPU µs/delivery',
-          'receive + worker',
-          'p99 ms',
-          'RSS after GC MB',
-          'Problems',
-        ],
-        results.http.map((row) => [
-          row.adapter,
-          row.scenario,
-          fixed(row.requestsPerSecond),
-          fixed(row.cpuMicros, 1),
-          row.workerCpuMicros === undefined
-            ? ''
-            : `${fixed(row.receiveCpuMicros, 1)} + ${fixed(row.workerCpuMicros, 1)}`,
-          fixed(row.p99Millis, 2),
-          fixed(row.rssAfterGcBytes / MIB, 1),
-          String(row.problems),
-        ]),
-      ),
-    );
-  }
-  if (results.latency) {
-    out.push(
-      ...table(
-        "Latency at a fixed offered rate: half the bare route's req/s",
-        ['Adapter', 'Scenario', 'Offered req/s', 'p50 ms', 'p99 ms', 'Problems'],
-        results.latency.map((row) => [
-          row.adapter,
-          row.scenario,
-          fixed(row.offeredRate),
-          fixed(row.p50Millis, 2),
-          fixed(row.p99Millis, 2),
-          String(row.problems),
-        ]),
-      ),
-    );
-  }
-  if (results.micro) {
-    out.push(
-      ...table(
-        'verify micro-benchmark: tinybench, median of rounds',
-        ['Contender', 'Body', 'µs/op'],
-        results.micro.map((row) => [
-          row.name,
-          `${String(row.sizeBytes / 1024)} KiB`,
-          fixed(1e6 / median(row.opsPerSecondByRound), 2),
-        ]),
-      ),
-    );
-  }
-  if (results.soak) {
-    out.push(
-      ...table(
-        `Soak: memory store capped at ${String(results.soak.storeCap)} ids, Fastify`,
-        ['Deliveries', 'RSS after GC MB', 'Heap used MB'],
-        results.soak.checkpoints.map((point) => [
-          String(point.deliveries),
-          fixed(point.rssAfterGcBytes / MIB, 1),
-          fixed(point.heapUsedAfterGcBytes / MIB, 1),
-        ]),
-      ),
-    );
+  const sections: [string, string[], (string | undefined)[][] | undefined][] = [
+    [
+      'HTTP, 1 KiB, 10 connections: medians of interleaved rounds',
+      [
+        'Adapter',
+        'Scenario',
+        'req/s',
+        'CPU µs/delivery',
+        'receive + worker',
+        'p99 ms',
+        'RSS MB',
+        'Problems',
+      ],
+      results.http?.map((row) => [
+        row.adapter,
+        row.scenario,
+        fixed(row.requestsPerSecond),
+        fixed(row.cpuMicros, 1),
+        row.workerCpuMicros === undefined
+          ? ''
+          : `${fixed(row.receiveCpuMicros, 1)} + ${fixed(row.workerCpuMicros, 1)}`,
+        fixed(row.p99Millis, 2),
+        fixed(row.rssAfterGcBytes / MIB, 1),
+        String(row.problems),
+      ]),
+    ],
+    [
+      "Latency at a fixed offered rate: half the bare route's req/s",
+      ['Adapter', 'Scenario', 'Offered req/s', 'p50 ms', 'p99 ms', 'Problems'],
+      results.latency?.map((row) => [
+        row.adapter,
+        row.scenario,
+        fixed(row.offeredRate),
+        fixed(row.p50Millis, 2),
+        fixed(row.p99Millis, 2),
+        String(row.problems),
+      ]),
+    ],
+    [
+      'verify micro-benchmark: tinybench, median of rounds',
+      ['Contender', 'Body', 'µs/op'],
+      results.micro?.map((row) => [
+        row.name,
+        `${String(row.sizeBytes / 1024)} KiB`,
+        fixed(1e6 / median(row.opsPerSecondByRound), 2),
+      ]),
+    ],
+  ];
+  for (const [title, headers, rows] of sections) {
+    if (rows) out.push(...table(title, headers, rows));
   }
   out.push('', ...results.skipped.map((reason) => `Skipped: ${reason}`));
   return `${out.join('\n')}\n`;

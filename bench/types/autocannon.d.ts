@@ -9,17 +9,13 @@ declare module 'autocannon' {
       path?: string;
       headers?: Record<string, string>;
       body?: string | Buffer;
-      /** Called before each request is sent; what it returns goes on the wire. */
       setupRequest?: (request: Request) => Request;
     }
     interface Options {
       url: string;
       connections?: number;
-      /** Seconds. */
       duration?: number;
-      /** Total requests; overrides `duration`. */
       amount?: number;
-      /** Requests per second over all connections. */
       overallRate?: number;
       requests?: Request[];
     }

@@ -2,17 +2,16 @@ import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
 import type { VisiwiseEventPublisher } from '../events/visiwise-event.publisher';
 import type { VisiwiseTelemetry } from '../observability/visiwise-telemetry';
 import type { VisiwiseHandlingContext } from '../observability/visiwise-tracing';
+import { MemoryIdempotencyStore } from './memory-idempotency.store';
 import type {
   VisiwiseClaimResult,
   VisiwiseDeliveryClaim,
   VisiwiseIdempotencyStore,
 } from './idempotency-store.interface';
 
-/** What happened to one attempt at handling an event under the idempotency store. */
+/** What happened to one run of an event's handlers. */
 export type HandleOutcome =
   | { readonly kind: 'handled' }
-  | { readonly kind: 'duplicate' }
-  | { readonly kind: 'in_progress' }
   | { readonly kind: 'failed'; readonly errors: readonly unknown[]; readonly handlerCount: number };
 
 /** The store could not be read or written. */
@@ -26,7 +25,7 @@ export class IdempotencyStoreError extends Error {
   }
 }
 
-/** What {@link claimDelivery} and {@link runClaimed} need. */
+/** What {@link claimDelivery} and {@link runClaimed} need (the queue mode uses no store). */
 export interface HandleDependencies {
   readonly store: VisiwiseIdempotencyStore;
   readonly publisher: VisiwiseEventPublisher;
@@ -57,6 +56,17 @@ export async function claimDelivery(id: string, deps: HandleDependencies): Promi
   return claimOutcome(claim);
 }
 
+/**
+ * {@link claimDelivery} without waiting, for a store that answers synchronously (the memory store);
+ * `undefined` for any other store.
+ */
+export function claimDeliveryNow(id: string, deps: HandleDependencies): ClaimOutcome | undefined {
+  const store = deps.store;
+  return store instanceof MemoryIdempotencyStore
+    ? claimOutcome(store.claimNow(id, deps.leaseMs))
+    : undefined;
+}
+
 /** What a claim result means for the delivery: claimed (go on), or already handled / in progress. */
 export type ClaimOutcome = VisiwiseDeliveryClaim | { readonly kind: 'duplicate' | 'in_progress' };
 
@@ -80,9 +90,8 @@ const DUPLICATE = Object.freeze({ kind: 'duplicate' } as const);
 const IN_PROGRESS = Object.freeze({ kind: 'in_progress' } as const);
 
 /**
- * Runs the handlers of a claimed event (observed by the telemetry: duration, failures, the handler
- * span), then completes (all succeeded) or releases (one failed) the claim, so that a retry can
- * handle it. Never throws.
+ * Runs the handlers of a claimed event (see {@link runHandlers}), then completes (all succeeded)
+ * or releases (one failed) the claim, so that a retry can handle it. Never throws.
  */
 export async function runClaimed(
   event: AnyVisiwiseEvent,
@@ -90,46 +99,68 @@ export async function runClaimed(
   deps: HandleDependencies,
   context: VisiwiseHandlingContext,
 ): Promise<HandleOutcome> {
-  const outcome = await deps.telemetry.handle(event, context, () => publishObserved(event, deps));
-  if (!outcome.ok) {
+  const outcome = await runHandlers(event, deps, context);
+  const store = deps.store;
+  if (store instanceof MemoryIdempotencyStore) {
+    // Synchronous and never failing: no turn of the microtask queue spent on Promise.resolve().
+    if (outcome.kind === 'failed') {
+      store.releaseNow(claim);
+    } else {
+      store.completeNow(claim, deps.ttlMs);
+    }
+    return outcome;
+  }
+  if (outcome.kind === 'failed') {
     try {
-      await deps.store.release(claim);
+      await store.release(claim);
     } catch (error) {
       // The claim then expires after its lease; the retry after that handles the event.
       deps.onStoreError(new IdempotencyStoreError('release', error));
     }
-    return { kind: 'failed', errors: outcome.errors, handlerCount: outcome.handlerCount };
+    return outcome;
   }
   try {
-    await deps.store.complete(claim, deps.ttlMs);
+    await store.complete(claim, deps.ttlMs);
   } catch (error) {
     // Handled but not remembered: a later duplicate could run the handlers again. Still a
     // success: failing now would make Visiwise retry an event that was handled.
     deps.onStoreError(new IdempotencyStoreError('complete', error));
   }
-  return { kind: 'handled' };
+  return outcome;
 }
 
-/** Claim, then run: exactly-once-in-effect means the same thing in every delivery mode. */
-export async function handleOnce(
+/**
+ * Runs an event's handlers, observed by the telemetry (duration, failures, the handler span),
+ * without the idempotency store: the queue mode's job id already makes one job of one delivery.
+ * Never throws.
+ */
+export async function runHandlers(
   event: AnyVisiwiseEvent,
-  deps: HandleDependencies,
+  deps: Pick<HandleDependencies, 'publisher' | 'telemetry'>,
   context: VisiwiseHandlingContext,
 ): Promise<HandleOutcome> {
-  const claim = await claimDelivery(event.id, deps);
-  return 'kind' in claim ? claim : runClaimed(event, claim, deps, context);
+  const outcome = await deps.telemetry.handle(event, context, () => publishObserved(event, deps));
+  return outcome.ok
+    ? HANDLED
+    : { kind: 'failed', errors: outcome.errors, handlerCount: outcome.handlerCount };
 }
 
+const HANDLED = Object.freeze({ kind: 'handled' } as const);
+
 /** The publisher's outcome in the shape the telemetry observes. */
-async function publishObserved(
+function publishObserved(
   event: AnyVisiwiseEvent,
-  deps: HandleDependencies,
+  deps: Pick<HandleDependencies, 'publisher'>,
 ): Promise<{
   readonly ok: boolean;
   readonly handlerCount: number;
   readonly error: unknown;
   readonly errors: readonly unknown[];
 }> {
-  const { errors, handlerCount } = await deps.publisher.publish(event);
-  return { ok: errors.length === 0, handlerCount, error: errors[0], errors };
+  return deps.publisher.publish(event).then(({ errors, handlerCount }) => ({
+    ok: errors.length === 0,
+    handlerCount,
+    error: errors[0],
+    errors,
+  }));
 }

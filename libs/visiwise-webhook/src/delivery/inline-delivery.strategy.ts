@@ -25,7 +25,8 @@ export class InlineDeliveryStrategy extends InProcessDeliveryStrategy {
   ): Promise<VisiwiseAckStatus> {
     this.inFlight.enter();
     try {
-      const claim = await this.claimOrRefuse(event);
+      // The memory store answers at once: no await (and no promise) for its claim.
+      const claim = this.claimAtOnce(event) ?? (await this.claimOrRefuse(event));
       if (claim === 'duplicate') {
         return 'duplicate';
       }

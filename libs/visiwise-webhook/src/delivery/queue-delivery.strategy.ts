@@ -9,7 +9,6 @@ import { QUEUE_JOB_NAME, UNPARSEABLE_JOB_NAME } from './delivery.constants';
 import type { ResolvedDeliveryConfig } from './delivery-config';
 import {
   connectionCutLogMessage,
-  deliveryInProgressMessage,
   enqueueFailedLogMessage,
   jobFailedLogMessage,
   queueUnavailableMessage,
@@ -21,9 +20,9 @@ import {
   workerRestartLogMessage,
   workerShutdownTimeoutLogMessage,
 } from './delivery.messages';
-import { logHandlerErrors, logStoreError } from './delivery-logging';
+import { logHandlerErrors } from './delivery-logging';
 import type { DeliveryStrategy, VisiwiseAckStatus } from './delivery-strategy.interface';
-import { HandleDependencies, IdempotencyStoreError, handleOnce } from './handle-once';
+import { HandleDependencies, runHandlers } from './handle-once';
 import { toEvent, type EventSource } from './event-reader';
 import { InFlight } from './in-flight';
 import {
@@ -334,7 +333,7 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
       return;
     }
     if (this.deps.publisher.handlerCount(event.type) === 0) {
-      // Not claimed: a replay after a handler is deployed handles it.
+      // Completed unhandled (or dead-lettered): a replay after a handler is deployed handles it.
       const deadLetter = this.deps.config.unhandledJobs === 'dead-letter';
       this.deps.telemetry.noHandler(event.type, 'worker');
       this.reportOnce(`unhandled:${event.type}`, () => {
@@ -348,24 +347,15 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
     }
     const attempt = job.attemptsMade + 1;
     const attempts = job.opts.attempts ?? 1;
-    let outcome;
-    try {
-      const parent = isUnparseableDelivery(job.data) ? undefined : job.data.trace;
-      outcome = await handleOnce(event, this.deps, { mode: 'queue', attempt, parent });
-    } catch (error) {
-      if (error instanceof IdempotencyStoreError && !this.deps.inRedisOutage()) {
-        logStoreError(this.logger, event.id, error);
-      }
-      throw error;
-    }
+    const parent = isUnparseableDelivery(job.data) ? undefined : job.data.trace;
+    // No idempotency claim: the job id is the delivery id, so BullMQ keeps one job per delivery
+    // while it exists (completed ones for keepCompletedSeconds, failed ones until replayed), which
+    // is what the claim and its completion would check, for two or three Redis round trips a job.
+    // See docs/DECISIONS.md for the one case this leaves (a stalled job recovered mid-run).
+    const outcome = await runHandlers(event, this.deps, { mode: 'queue', attempt, parent });
     switch (outcome.kind) {
       case 'handled':
-      case 'duplicate':
         return;
-      case 'in_progress':
-        // Another worker holds the claim (e.g. this job stalled and was recovered while the first
-        // run goes on); retrying later either finds it completed or the claim expired.
-        throw new Error(deliveryInProgressMessage());
       case 'failed': {
         logHandlerErrors(
           this.logger,

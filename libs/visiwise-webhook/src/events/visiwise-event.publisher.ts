@@ -50,19 +50,23 @@ export class VisiwiseEventPublisher implements OnModuleInit {
     return (this.emitter?.listeners(eventNameFor(type)).length ?? 0) > 0;
   }
 
-  /** Calls every handler of the event and reports which failed. Never rejects. */
-  async publish(event: AnyVisiwiseEvent): Promise<VisiwisePublishOutcome> {
+  /**
+   * Calls every handler of the event and reports which failed. Never rejects (once the module
+   * initialised). Not `async`: every delivery comes through here, and an async function wrapping
+   * the promise below would add its own promise and turns of the microtask queue.
+   */
+  publish(event: AnyVisiwiseEvent): Promise<VisiwisePublishOutcome> {
     const emitter = this.emitter;
     if (!emitter) {
-      throw new VisiwiseConfigurationError(missingEventEmitterMessage());
+      return Promise.reject(new VisiwiseConfigurationError(missingEventEmitterMessage()));
     }
     // EventEmitter2.emitAsync would reject on the first failure while other handlers still run;
     // calling the registered listeners ourselves lets us wait for all of them.
     const typed = emitter.listeners(this.eventName(event.type)) as Listener[];
     const any = emitter.listeners(ANY_EVENT_NAME) as Listener[];
     const listeners = any.length === 0 && typed.length === 1 ? typed : [...typed, ...any];
-    const errors = await callAll(emitter, listeners, event);
-    return { handlerCount: listeners.length, errors };
+    const handlerCount = listeners.length;
+    return callAll(emitter, listeners, event).then((errors) => ({ handlerCount, errors }));
   }
 
   // The same string for a type every time: the emitter looks listeners up by name, and a name
@@ -83,10 +87,10 @@ export class VisiwiseEventPublisher implements OnModuleInit {
    * Tells the application that an acknowledged event could not be handled
    * (VISIWISE_DELIVERY_FAILED_EVENT). Never rejects: a failing listener is reported in the result.
    */
-  async publishFailure(failure: VisiwiseDeliveryFailure): Promise<readonly unknown[]> {
+  publishFailure(failure: VisiwiseDeliveryFailure): Promise<readonly unknown[]> {
     const emitter = this.emitter;
     if (!emitter) {
-      return [];
+      return Promise.resolve(NO_ERRORS);
     }
     return callAll(
       emitter,
@@ -96,24 +100,38 @@ export class VisiwiseEventPublisher implements OnModuleInit {
   }
 }
 
-/** Calls every listener, waits for all of them, and returns what they threw or rejected with. */
-async function callAll(
+// What a delivery whose handlers all succeeded reports: one shared empty list, not one per delivery.
+const NO_ERRORS: readonly unknown[] = Object.freeze([]);
+const noErrors = (): readonly unknown[] => NO_ERRORS;
+const failedWith = (reason: unknown): readonly unknown[] => [reason];
+
+/** Calls every listener, waits for all of them, and resolves what they threw or rejected with. */
+function callAll(
   emitter: EventEmitter2,
   listeners: readonly Listener[],
   payload: unknown,
-): Promise<unknown[]> {
+): Promise<readonly unknown[]> {
   if (listeners.length === 1 && listeners[0]) {
-    // The usual case, one handler for the type: its result is awaited as it is.
+    // The usual case, one handler for the type: its result is waited for as it is, with one
+    // `then` (EventEmitter2's Nest wrapper makes every handler return a promise).
     try {
       const result: unknown = listeners[0].call(emitter, payload);
-      if (isThenable(result)) {
-        await result;
-      }
-      return [];
+      return isThenable(result)
+        ? Promise.resolve(result).then(noErrors, failedWith)
+        : Promise.resolve(NO_ERRORS);
     } catch (reason) {
-      return [reason];
+      return Promise.resolve(failedWith(reason));
     }
   }
+  return callEach(emitter, listeners, payload);
+}
+
+/** {@link callAll} for several listeners. */
+async function callEach(
+  emitter: EventEmitter2,
+  listeners: readonly Listener[],
+  payload: unknown,
+): Promise<readonly unknown[]> {
   // Every listener is called now, in order; only the promises they return are waited for, so a
   // delivery whose handlers are synchronous awaits nothing here.
   const failures: { readonly index: number; readonly reason: unknown }[] = [];
@@ -137,6 +155,9 @@ async function callAll(
   });
   if (waiting.length > 0) {
     await Promise.all(waiting);
+  }
+  if (failures.length === 0) {
+    return NO_ERRORS;
   }
   // In handler order, whichever failed first.
   return failures.sort((a, b) => a.index - b.index).map((failure) => failure.reason);

@@ -87,7 +87,7 @@ export class VisiwiseTelemetry {
    * should never reject (it resolves `ok: false`); if it does, the failure is recorded and the
    * rejection passed on.
    */
-  async handle<T extends VisiwiseHandlingResult>(
+  handle<T extends VisiwiseHandlingResult>(
     event: { readonly id: string; readonly type: string },
     context: VisiwiseHandlingContext,
     run: () => Promise<T>,
@@ -96,15 +96,19 @@ export class VisiwiseTelemetry {
     if (!this.timed) {
       return this.tracing.handle(event, typeLabel, context, run);
     }
+    // One `then` rather than an async function with try/finally: this runs once per delivery, and
+    // each async layer costs a promise and turns of the microtask queue.
     const started = performance.now();
-    let ok = false;
-    try {
-      const result = await this.tracing.handle(event, typeLabel, context, run);
-      ok = result.ok;
-      return result;
-    } finally {
-      this.metrics.handled(typeLabel, ok, (performance.now() - started) / 1000);
-    }
+    return this.tracing.handle(event, typeLabel, context, run).then(
+      (result) => {
+        this.metrics.handled(typeLabel, result.ok, (performance.now() - started) / 1000);
+        return result;
+      },
+      (error: unknown) => {
+        this.metrics.handled(typeLabel, false, (performance.now() - started) / 1000);
+        throw error;
+      },
+    );
   }
 
   /** Counts a queued event that will be retried. */

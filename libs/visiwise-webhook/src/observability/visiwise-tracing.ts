@@ -160,13 +160,15 @@ export class VisiwiseTracing {
    * otherwise), child of the receive span or of the carrier's context, and active while `run`
    * executes so that spans the handlers create nest under it.
    */
-  async handle<T extends VisiwiseHandlingResult>(
+  handle<T extends VisiwiseHandlingResult>(
     event: { readonly id: string; readonly type: string },
     typeLabel: string,
     handling: VisiwiseHandlingContext,
     run: () => Promise<T>,
   ): Promise<T> {
     const { api, tracer } = this;
+    // Not `async`: without a span to record (no SDK, the usual case) `run`'s own promise is
+    // handed back as it is, instead of being wrapped in one more promise per delivery.
     if (api === undefined || tracer === undefined) {
       return run();
     }
@@ -187,8 +189,18 @@ export class VisiwiseTracing {
     if (!span.isRecording() && !api.isSpanContextValid(span.spanContext())) {
       return run();
     }
+    return this.traced(api, span, api.trace.setSpan(parent, span), run);
+  }
+
+  /** Runs `run` with `span` active, then records its outcome on the span and ends it. */
+  private async traced<T extends VisiwiseHandlingResult>(
+    api: OpenTelemetryApiModule,
+    span: Span,
+    active: Context,
+    run: () => Promise<T>,
+  ): Promise<T> {
     try {
-      const result = await api.context.with(api.trace.setSpan(parent, span), run);
+      const result = await api.context.with(active, run);
       span.setAttribute(VisiwiseSpanAttributes.HANDLER_COUNT, result.handlerCount);
       span.setAttribute(VisiwiseSpanAttributes.OUTCOME, result.ok ? 'ok' : 'failed');
       if (!result.ok) {
