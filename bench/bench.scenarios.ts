@@ -60,6 +60,8 @@ export const SCENARIOS: readonly Scenario[] = [
   // The module with its defaults: inline delivery, memory store, one no-op handler; metrics and
   // tracing stated, so that the figures include them (prom-client is installed; no OTel SDK).
   { name: 'module', app: 'module', module: () => ({ metrics: true, tracing: true }) },
+  // The same without metrics and tracing: what the telemetry itself costs (reported, not judged).
+  { name: 'module-quiet', app: 'module', module: () => ({ metrics: false, tracing: false }) },
   // BullMQ with the worker in the same process.
   { name: 'queue', ...QUEUE },
   // The production shape: the worker in a process of its own.

@@ -114,6 +114,11 @@ export const TARGETS: readonly Target[] = [
     measure: cpuRatio(adapter, 'guard', 'module'),
     pass: (value: number) => value >= 0.9,
   })),
+  ...ADAPTERS.map((adapter) => ({
+    target: `guard CPU / module CPU without metrics and tracing, ${adapter}`,
+    threshold: 'reported',
+    measure: cpuRatio(adapter, 'guard', 'module-quiet'),
+  })),
   {
     target: 'queue CPU / module CPU per delivery, fastify',
     threshold: '<= 2.0x',
