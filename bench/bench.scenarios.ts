@@ -80,8 +80,11 @@ export const SCENARIOS: readonly Scenario[] = [
 /** Ids the `store-capped` scenario remembers: fewer than its warm-up delivers. */
 export const STORE_CAP = 1_000;
 
-/** The scenarios the fixed-rate latency phase compares, on each adapter. */
-export const LATENCY_PAIR = ['bare', 'module'] as const;
+/**
+ * The scenarios the fixed-rate phase measures, on each adapter: p99 of the module against the bare
+ * route, and CPU per delivery of the module against the verifying guard at the same offered load.
+ */
+export const LATENCY_PAIR = ['bare', 'guard', 'module'] as const;
 
 /**
  * How much a run measures. http: closed-loop rounds; latency: open-loop at `fraction` of the bare

@@ -72,6 +72,18 @@ const latencyRatio =
     return { value, detail: `${x(value)}: ${ms} at ${bare.offeredRate.toFixed(0)} req/s` };
   };
 
+const fixedRateCpuRatio =
+  (adapter: AdapterName): Measure =>
+  (results) => {
+    const of = (scenario: string) =>
+      results.latency?.find((entry) => entry.adapter === adapter && entry.scenario === scenario);
+    const [guard, module] = [of('guard'), of('module')];
+    if (!guard || !module) return undefined;
+    const value = guard.cpuMicros / module.cpuMicros;
+    const micros = `guard ${guard.cpuMicros.toFixed(0)} µs / module ${module.cpuMicros.toFixed(0)} µs`;
+    return { value, detail: `${x(value)}: ${micros} at ${module.offeredRate.toFixed(0)} req/s` };
+  };
+
 const rssDelta =
   (adapter: AdapterName): Measure =>
   (results) => {
@@ -118,6 +130,11 @@ export const TARGETS: readonly Target[] = [
     target: `guard CPU / module CPU without metrics and tracing, ${adapter}`,
     threshold: 'reported',
     measure: cpuRatio(adapter, 'guard', 'module-quiet'),
+  })),
+  ...ADAPTERS.map((adapter) => ({
+    target: `guard CPU / module CPU per delivery at the same fixed rate, ${adapter}`,
+    threshold: 'reported',
+    measure: fixedRateCpuRatio(adapter),
   })),
   {
     target: 'queue CPU / module CPU per delivery, fastify',

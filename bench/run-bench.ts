@@ -255,18 +255,20 @@ async function runLatency(
     const paired = (LATENCY_PAIR as readonly string[]).includes(server.scenario.name);
     return bare && paired ? [{ server, rate: bare.requestsPerSecond * latency.fraction }] : [];
   });
-  const loads = new Map<Server, LoadResult[]>(runs.map(({ server }) => [server, []]));
+  const loads = new Map<Server, Measured[]>(runs.map(({ server }) => [server, []]));
   for (let round = 1; round <= latency.rounds; round++) {
     for (const { server, rate } of runs) {
-      const { load } = await measure(server, secret, {
+      const measured = await measure(server, secret, {
         bodyBytes: httpPlan.bodyBytes,
         connections: httpPlan.connections,
         durationSeconds: latency.seconds,
         overallRate: Math.round(rate),
       });
-      loads.get(server)?.push(load);
+      loads.get(server)?.push(measured);
+      const { load } = measured;
       console.log(
-        `[latency] ${server.scenario.name}/${server.adapter} p99 ${load.p99Millis.toFixed(2)} ms`,
+        `[latency] ${server.scenario.name}/${server.adapter} p99 ${load.p99Millis.toFixed(2)} ms, ` +
+          `${(measured.receive.cpuMicros / load.ok2xx).toFixed(1)} µs CPU/delivery`,
       );
     }
   }
@@ -276,9 +278,10 @@ async function runLatency(
       adapter: server.adapter,
       scenario: server.scenario.name,
       offeredRate: rate,
-      p50Millis: median(results.map((load) => load.p50Millis)),
-      p99Millis: median(results.map((load) => load.p99Millis)),
-      problems: results.reduce((sum, load) => sum + load.problems, 0),
+      p50Millis: median(results.map(({ load }) => load.p50Millis)),
+      p99Millis: median(results.map(({ load }) => load.p99Millis)),
+      cpuMicros: median(results.map(({ load, receive }) => receive.cpuMicros / load.ok2xx)),
+      problems: results.reduce((sum, { load }) => sum + load.problems, 0),
     };
   });
 }

@@ -63,13 +63,14 @@ export function renderReport({ machine, results, ...report }: BenchReport): stri
     ],
     [
       "Latency at a fixed offered rate: half the bare route's req/s",
-      ['Adapter', 'Scenario', 'Offered req/s', 'p50 ms', 'p99 ms', 'Problems'],
+      ['Adapter', 'Scenario', 'Offered req/s', 'p50 ms', 'p99 ms', 'CPU µs/delivery', 'Problems'],
       results.latency?.map((row) => [
         row.adapter,
         row.scenario,
         fixed(row.offeredRate),
         fixed(row.p50Millis, 2),
         fixed(row.p99Millis, 2),
+        fixed(row.cpuMicros, 1),
         String(row.problems),
       ]),
     ],

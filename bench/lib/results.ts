@@ -50,6 +50,8 @@ export interface LatencyRow {
   readonly offeredRate: number;
   readonly p50Millis: number;
   readonly p99Millis: number;
+  /** Server CPU per delivery at this rate (same offered load for every scenario of the phase). */
+  readonly cpuMicros: number;
   readonly problems: number;
 }
 
