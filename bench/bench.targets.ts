@@ -95,15 +95,18 @@ const rssDelta =
   };
 
 /**
- * RSS after GC of the `store-capped` scenario, last round minus first: its store is full from the
- * warm-up on (each round adds distinct ids and evicts as many), so a bounded store keeps it flat.
+ * RSS after GC of the `store-capped` scenario over the second half of its rounds: its store is full
+ * from the warm-up on (each round adds distinct ids and evicts as many), so a bounded store keeps
+ * it flat once the process itself (compiled code, allocator arenas) has settled, which the first
+ * rounds still show in every scenario, the bare route's included.
  */
 const storeGrowth: Measure = (results) => {
   const rounds = row(results, 'fastify', 'store-capped')?.rounds ?? [];
-  const [first, last] = [rounds[0], rounds[rounds.length - 1]];
-  if (!first || !last || first === last) return undefined;
-  const value = (last.rssAfterGcBytes - first.rssAfterGcBytes) / MIB;
-  return { value, detail: `${value.toFixed(1)} MB over ${String(rounds.length)} rounds` };
+  const [from, last] = [rounds[Math.floor(rounds.length / 2)], rounds[rounds.length - 1]];
+  if (!from || !last || from === last) return undefined;
+  const value = (last.rssAfterGcBytes - from.rssAfterGcBytes) / MIB;
+  const span = `rounds ${String(Math.floor(rounds.length / 2) + 1)}-${String(rounds.length)}`;
+  return { value, detail: `${value.toFixed(1)} MB over ${span}` };
 };
 
 export const TARGETS: readonly Target[] = [
@@ -160,7 +163,7 @@ export const TARGETS: readonly Target[] = [
     pass: (value: number) => value <= 30,
   })),
   {
-    target: `memory store full (${String(STORE_CAP)} ids): RSS after GC, last round - first`,
+    target: `memory store full (${String(STORE_CAP)} ids): RSS after GC, second half of the rounds`,
     threshold: '<= +4 MB',
     measure: storeGrowth,
     pass: (value) => value <= 4,
