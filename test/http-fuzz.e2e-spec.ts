@@ -13,7 +13,11 @@ import { ADAPTERS, AdapterName } from './support/adapters';
 import type { LogEntry } from './support/capturing-logger';
 import { shipmentTracked } from './support/payloads';
 import { VisiwiseDeadLetterService } from 'nestjs-visiwise-webhook';
-import { WebhookTestApp, createWebhookTestApp } from './support/webhook-test-app';
+import {
+  WebhookTestApp,
+  WebhookTestAppOptions,
+  createWebhookTestApp,
+} from './support/webhook-test-app';
 
 /*
  * HTTP fuzz run: thousands of malformed, unsigned, mis-signed or hostile requests against a real
@@ -1149,25 +1153,49 @@ const EXPECTED_OUTCOMES: Readonly<Record<AdapterName, readonly string[]>> = {
 // The run
 // ---------------------------------------------------------------------------------------------
 
+/** The app under fuzz, listening on a port of its own (raw sockets need one), and its keys. */
+interface FuzzTarget {
+  readonly t: WebhookTestApp;
+  readonly port: number;
+}
+
+function fuzzKeys(): { keys: Keys; publicKey: string } {
+  const { publicKey, privateKey } = generateVisiwiseEd25519KeyPair();
+  const keys = {
+    secret: generateVisiwiseWebhookSecret(),
+    otherSecret: generateVisiwiseWebhookSecret(),
+    privateKey,
+  };
+  return { keys, publicKey };
+}
+
+async function startFuzzTarget(
+  adapter: AdapterName,
+  { keys, publicKey }: ReturnType<typeof fuzzKeys>,
+  moduleOptions: WebhookTestAppOptions['moduleOptions'] = {},
+): Promise<FuzzTarget> {
+  // HMAC secret and Ed25519 public key together: both signature kinds are in play.
+  const t = await createWebhookTestApp({
+    adapter,
+    registration: 'forRoot',
+    secret: [keys.secret, publicKey],
+    moduleOptions,
+  });
+  await t.app.listen(0, '127.0.0.1');
+  return { t, port: (t.app.getHttpServer() as { address(): { port: number } }).address().port };
+}
+
 describe.each(ADAPTERS)(
   "HTTP fuzz on %s (payloadValidation: 'strict', the 4xx contract)",
   (adapter) => {
-    const secret = generateVisiwiseWebhookSecret();
-    const { publicKey, privateKey } = generateVisiwiseEd25519KeyPair();
-    const keys: Keys = { secret, otherSecret: generateVisiwiseWebhookSecret(), privateKey };
+    const fuzz = fuzzKeys();
+    const { keys } = fuzz;
+    const { secret, privateKey } = keys;
     let t: WebhookTestApp;
     let port: number;
 
     beforeAll(async () => {
-      // HMAC secret and Ed25519 public key together: both signature kinds are in play.
-      t = await createWebhookTestApp({
-        adapter,
-        registration: 'forRoot',
-        secret: [secret, publicKey],
-        moduleOptions: { payloadValidation: 'strict' },
-      });
-      await t.app.listen(0, '127.0.0.1');
-      port = (t.app.getHttpServer() as { address(): { port: number } }).address().port;
+      ({ t, port } = await startFuzzTarget(adapter, fuzz, { payloadValidation: 'strict' }));
     });
 
     afterAll(async () => {
@@ -1276,20 +1304,13 @@ describe.each(ADAPTERS)(
 );
 
 describe.each(ADAPTERS)('HTTP fuzz on %s, lenient (the default)', (adapter) => {
-  const secret = generateVisiwiseWebhookSecret();
-  const { publicKey, privateKey } = generateVisiwiseEd25519KeyPair();
-  const keys: Keys = { secret, otherSecret: generateVisiwiseWebhookSecret(), privateKey };
+  const fuzz = fuzzKeys();
+  const { keys } = fuzz;
   let t: WebhookTestApp;
   let port: number;
 
   beforeAll(async () => {
-    t = await createWebhookTestApp({
-      adapter,
-      registration: 'forRoot',
-      secret: [secret, publicKey],
-    });
-    await t.app.listen(0, '127.0.0.1');
-    port = (t.app.getHttpServer() as { address(): { port: number } }).address().port;
+    ({ t, port } = await startFuzzTarget(adapter, fuzz));
   });
 
   afterAll(async () => {
