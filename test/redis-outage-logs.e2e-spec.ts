@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Queue } from 'bullmq';
 import type { VisiwiseDeliveryMode } from 'nestjs-visiwise-webhook';
 import { generateVisiwiseWebhookSecret } from 'nestjs-visiwise-webhook/testing';
 import {
@@ -29,6 +30,7 @@ async function outage(
   affected: string,
 ): Promise<void> {
   const password = `pw-${randomBytes(12).toString('hex')}`;
+  const queueName = uniqueName('outage');
   const redis = await TestRedisServer.start({ password });
   const secret = generateVisiwiseWebhookSecret();
   let t: WebhookTestApp | undefined;
@@ -41,7 +43,7 @@ async function outage(
         delivery,
         redis: redis.url,
         idempotency: { keyPrefix: `${uniqueName('outage')}:` },
-        queue: { name: uniqueName('outage') },
+        queue: { name: queueName },
         shutdownTimeoutMs: 2000,
       },
     });
@@ -56,6 +58,20 @@ async function outage(
 
     expect((await sendSigned(app, secret, 'msg_before_outage')).status).toBe(200);
     await waitFor(() => app.handlers.tracked.length === 1, 10_000, 'the first delivery');
+    if (delivery === 'queue') {
+      // Its job recorded as completed, or the worker would finish it against the restarted (empty)
+      // Redis and rightly log that the job is missing.
+      const queue = new Queue(queueName, { connection: { url: redis.url } });
+      try {
+        await waitFor(
+          async () => (await (await queue.getJob('msg_before_outage'))?.isCompleted()) === true,
+          10_000,
+          'the first job to complete',
+        );
+      } finally {
+        await queue.close();
+      }
+    }
 
     const where = `redis://127.0.0.1:${redis.port}`;
     const downLine = redisDownLogMessage(where, affected, '');
