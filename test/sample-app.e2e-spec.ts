@@ -17,7 +17,13 @@ describe.each(ADAPTERS)('sample app on %s', (adapter) => {
   const secret = generateVisiwiseWebhookSecret();
   // The sample reads its whole configuration from the environment, which CI also uses (REDIS_URL):
   // pin it to the embedded default, as on a fresh clone.
-  const keys = ['VISIWISE_WEBHOOK_SECRET', 'VISIWISE_DELIVERY', 'REDIS_URL', 'VISIWISE_QUEUE_NAME'];
+  const keys = [
+    'VISIWISE_WEBHOOK_SECRET',
+    'VISIWISE_DELIVERY',
+    'REDIS_URL',
+    'VISIWISE_QUEUE_NAME',
+    'VISIWISE_ENDPOINTS',
+  ];
   const saved = Object.fromEntries(keys.map((key) => [key, process.env[key]]));
 
   beforeAll(() => {
@@ -81,6 +87,44 @@ describe.each(ADAPTERS)('sample app on %s', (adapter) => {
       logger.assertNoUnexpected();
     } finally {
       await app.close();
+    }
+  });
+
+  it('mounts one endpoint per VISIWISE_ENDPOINTS entry, each with its own secret, and lists the endpoint of each shipment', async () => {
+    const eu = generateVisiwiseWebhookSecret();
+    const us = generateVisiwiseWebhookSecret();
+    process.env['VISIWISE_ENDPOINTS'] = `eu=${eu},us=${us}`;
+    try {
+      const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+      const app = await createHttpApp(moduleRef, adapter, { logger: new CapturingLogger() });
+      try {
+        const server = app.getHttpServer();
+        const body = JSON.stringify(shipmentTracked('MSCU1234566'));
+        const post = (path: string, signWith: string, id: string) =>
+          request(server)
+            .post(path)
+            .set('content-type', 'application/json')
+            .set({ ...signVisiwiseWebhook({ secret: signWith, payload: body, id }) })
+            .send(body);
+        const id = `msg_${uniqueName('endpoints').replace(/-/g, '_')}`;
+        await post('/webhooks/visiwise/eu', eu, id).expect(200, { status: 'received' });
+        // Svix sends one message to every endpoint with the same svix-id: a delivery of its own.
+        await post('/webhooks/visiwise/us', us, id).expect(200, { status: 'received' });
+        // Each endpoint accepts only its own secret; the single endpoint is not mounted.
+        await post('/webhooks/visiwise/eu', us, `${id}_x`).expect(401);
+        await post('/webhooks/visiwise', secret, `${id}_y`).expect(404);
+
+        const shipments = (await request(server).get('/shipments').expect(200))
+          .body as TrackedShipment[];
+        expect(shipments.map(({ eventId, endpoint }) => ({ eventId, endpoint }))).toEqual([
+          { eventId: id, endpoint: 'eu' },
+          { eventId: id, endpoint: 'us' },
+        ]);
+      } finally {
+        await app.close();
+      }
+    } finally {
+      Reflect.deleteProperty(process.env, 'VISIWISE_ENDPOINTS');
     }
   });
 

@@ -3,6 +3,7 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { VisiwiseWebhookModule } from 'nestjs-visiwise-webhook';
 import { deliveryOptionsFromEnv } from './delivery-options';
+import { endpointsFromEnv } from './endpoint-options';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
@@ -14,19 +15,26 @@ import { ShipmentsModule } from './shipments/shipments.module';
     EventEmitterModule.forRoot(),
     // The secret comes from VISIWISE_WEBHOOK_SECRET (see sample-secret.ts for the development
     // default); the delivery mode from VISIWISE_DELIVERY and REDIS_URL (delivery-options.ts).
+    // VISIWISE_ENDPOINTS (eu=whsec_...,us=whsec_...) mounts one endpoint per name instead, at
+    // /webhooks/visiwise/<name>, each with its own secret (endpoint-options.ts).
     // Metrics go to prom-client's default registry (served at /metrics), spans to whatever
     // OpenTelemetry SDK the process registers: both are on because the packages are installed.
     VisiwiseWebhookModule.forRootAsync({
       inject: [ConfigService],
-      useFactory: (config: ConfigService) => ({
-        secret: config.getOrThrow<string>('VISIWISE_WEBHOOK_SECRET'),
-        ...deliveryOptionsFromEnv({
-          VISIWISE_DELIVERY: config.get<string>('VISIWISE_DELIVERY'),
-          REDIS_URL: config.get<string>('REDIS_URL'),
-          VISIWISE_QUEUE_NAME: config.get<string>('VISIWISE_QUEUE_NAME'),
-          VISIWISE_SHUTDOWN_TIMEOUT_MS: config.get<string>('VISIWISE_SHUTDOWN_TIMEOUT_MS'),
-        }),
-      }),
+      useFactory: (config: ConfigService) => {
+        const endpoints = endpointsFromEnv(config.get<string>('VISIWISE_ENDPOINTS'));
+        return {
+          ...(endpoints === undefined
+            ? { secret: config.getOrThrow<string>('VISIWISE_WEBHOOK_SECRET') }
+            : { endpoints }),
+          ...deliveryOptionsFromEnv({
+            VISIWISE_DELIVERY: config.get<string>('VISIWISE_DELIVERY'),
+            REDIS_URL: config.get<string>('REDIS_URL'),
+            VISIWISE_QUEUE_NAME: config.get<string>('VISIWISE_QUEUE_NAME'),
+            VISIWISE_SHUTDOWN_TIMEOUT_MS: config.get<string>('VISIWISE_SHUTDOWN_TIMEOUT_MS'),
+          }),
+        };
+      },
     }),
     TerminusModule,
     ShipmentsModule,

@@ -10,6 +10,11 @@ export { VisiwiseWebhookModule } from './visiwise-webhook.module';
 export type {
   VisiwiseDeadLetterOptions,
   VisiwiseDeliveryMode,
+  VisiwiseEndpointName,
+  VisiwiseEndpointOptions,
+  VisiwiseEndpointRegistry,
+  VisiwiseTenantLookup,
+  VisiwiseTenantOptions,
   VisiwisePayloadValidation,
   VisiwiseIdempotencyOptions,
   VisiwiseQueueOptions,
@@ -41,8 +46,13 @@ export type {
   FailedEventsPage,
   FailedVisiwiseEvent,
   VisiwiseDeadLetterCause,
+  VisiwiseDeadLetterFilter,
+  VisiwiseDeadLetterLocation,
   VisiwiseDeadLetterSet,
 } from './delivery/visiwise-dead-letters';
+export { VisiwiseWebhookEndpoints } from './endpoints/visiwise-webhook-endpoints.service';
+export type { VisiwiseEndpointInfo } from './endpoints/visiwise-webhook-endpoints.service';
+export { DEFAULT_ENDPOINT_NAME } from './endpoints/endpoint-config';
 export type { UnparseableVisiwiseDelivery } from './delivery/unparseable-delivery';
 
 export { VisiwiseWebhookVerifier } from './signature/visiwise-webhook-verifier';
@@ -62,6 +72,7 @@ export type {
   VisiwiseEventSelector,
   VisiwiseHandlerDecorator,
   VisiwiseHandlerEvent,
+  VisiwiseHandlerOptions,
 } from './events/on-visiwise-event.decorator';
 export { isVisiwiseEvent } from './events/visiwise-event.interface';
 export type {

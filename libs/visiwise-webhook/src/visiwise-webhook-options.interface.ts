@@ -109,9 +109,124 @@ export interface VisiwiseDeadLetterOptions {
 export type VisiwisePayloadValidation = 'lenient' | 'strict';
 
 /**
+ * Names of the endpoints an application declares, for type-checked handler filters and event
+ * fields. Empty by default (any string is an endpoint name); declare yours with declaration
+ * merging, and `@OnVisiwiseEvent(type, { endpoint: 'ue' })` stops compiling:
+ *
+ * ```ts
+ * declare module 'nestjs-visiwise-webhook' {
+ *   interface VisiwiseEndpointRegistry { eu: true; us: true }
+ * }
+ * ```
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface VisiwiseEndpointRegistry {}
+
+/**
+ * An endpoint name: a key of {@link VisiwiseEndpointRegistry} once the application declared its
+ * endpoints there, otherwise any string.
+ */
+export type VisiwiseEndpointName = [keyof VisiwiseEndpointRegistry] extends [never]
+  ? string
+  : Extract<keyof VisiwiseEndpointRegistry, string>;
+
+/** What a tenant's secret resolver is called with. */
+export interface VisiwiseTenantLookup {
+  /** The endpoint whose route received the delivery. */
+  readonly endpoint: string;
+  /** Aborted when the lookup timed out (`tenants.timeoutMs`): stop the query. */
+  readonly signal: AbortSignal;
+}
+
+/**
+ * Secrets resolved per tenant at run time, for a SaaS with one Visiwise account per customer: the
+ * endpoint's route gets a tenant segment (`POST /webhooks/visiwise/<tenant>`, or
+ * `/webhooks/visiwise/<endpoint>/<tenant>`), and each delivery is verified with that tenant's
+ * secret(s). Events carry `tenant`; deliveries are deduplicated per tenant.
+ */
+export interface VisiwiseTenantOptions {
+  /**
+   * Returns the tenant's signing secret(s) (as `secret` accepts them), or `undefined` (or an empty
+   * list) for a tenant that does not exist: such a delivery is answered exactly like a bad
+   * signature (401), so the endpoint does not tell which tenants exist. A throw, a rejection or no
+   * answer within `timeoutMs` answers 503 (Visiwise retries) and is logged without any secret.
+   */
+  resolveSecret(
+    tenant: string,
+    lookup: VisiwiseTenantLookup,
+  ):
+    | VisiwiseSecretInput
+    | readonly VisiwiseSecretInput[]
+    | undefined
+    | Promise<VisiwiseSecretInput | readonly VisiwiseSecretInput[] | undefined>;
+  /**
+   * How many tenants' verifiers are cached (least recently used dropped first). Drop one tenant
+   * when its secret rotates with `VisiwiseWebhookEndpoints.forgetTenant()`.
+   * @default 1000
+   */
+  cacheSize?: number;
+  /** How long a resolved secret is cached. @default 300 (5 min) */
+  cacheTtlSeconds?: number;
+  /**
+   * How long "no such tenant" is cached: short, so that a new tenant's first deliveries get
+   * through soon, while a scanner's guesses do not each reach your database.
+   * @default 30
+   */
+  unknownTtlSeconds?: number;
+  /** Longest wait for `resolveSecret` before answering 503. @default 2000 */
+  timeoutMs?: number;
+}
+
+/**
+ * One endpoint of {@link VisiwiseWebhookModuleOptions.endpoints}: what it does not set is taken from
+ * the module's options (`delivery`, `toleranceSeconds`, `idempotency`, `queue`, `deadLetters`),
+ * except the names of what it stores, which default to its own (see each field).
+ */
+export interface VisiwiseEndpointOptions {
+  /**
+   * Route segment of the endpoint under the module's `path`: `POST /<path>/<segment>`. One
+   * segment of letters, digits, `-`, `_` or `.`; two endpoints with the same segment fail the start.
+   * @default the endpoint's name
+   */
+  path?: string;
+  /**
+   * The endpoint's signing secret(s), as the module's `secret`. Required unless `tenants` is set
+   * or the module's `secret` (or `VISIWISE_WEBHOOK_SECRET`) should apply to this endpoint too.
+   */
+  secret?: VisiwiseSecretInput | readonly VisiwiseSecretInput[];
+  /** Secrets looked up per tenant instead of `secret` (the route gets a tenant segment). */
+  tenants?: VisiwiseTenantOptions;
+  /** Accepted timestamp distance in seconds. @default the module's `toleranceSeconds` */
+  toleranceSeconds?: number;
+  /** Delivery mode of this endpoint. @default the module's `delivery` */
+  delivery?: VisiwiseDeliveryMode;
+  /**
+   * Deduplication. The Redis `keyPrefix` defaults to the module's prefix followed by
+   * `<name>:`, so that the same `svix-id` on two endpoints is two deliveries.
+   */
+  idempotency?: VisiwiseIdempotencyOptions;
+  /** The endpoint's queue. `name` defaults to the module's queue name followed by `-<name>`. */
+  queue?: VisiwiseQueueOptions;
+  /** Dead letters. The Redis `keyPrefix` defaults to the module's prefix followed by `<name>:`. */
+  deadLetters?: VisiwiseDeadLetterOptions;
+}
+
+/**
  * Options of `VisiwiseWebhookModule.forRoot()` (or returned by the `forRootAsync()` factory).
  */
 export interface VisiwiseWebhookModuleOptions extends VisiwiseObservabilityOptions {
+  /**
+   * Several endpoints in one application, by name (letters, digits, `-`, `_`; at most 64
+   * characters): e.g. one per Visiwise account, region or environment, each with its own secret,
+   * mounted at `POST /<path>/<name>`. The module's own options are their shared defaults. Without
+   * it, the module has one endpoint, named `default`, at `POST /<path>`.
+   */
+  endpoints?: Readonly<Partial<Record<VisiwiseEndpointName, VisiwiseEndpointOptions>>>;
+  /**
+   * Secrets resolved per tenant for the module's single endpoint (`POST /<path>/<tenant>`). With
+   * `endpoints`, set it per endpoint instead.
+   */
+  tenants?: VisiwiseTenantOptions;
   /**
    * The endpoint's signing secret (`whsec_...`, from the Visiwise dashboard), or several during a
    * rotation, each optionally `{ secret, notAfter }`; `whpk_...` Ed25519 public keys (asymmetric

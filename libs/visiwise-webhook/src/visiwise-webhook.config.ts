@@ -1,4 +1,5 @@
-import { ResolvedDeliveryConfig, resolveDeliveryConfig } from './delivery/delivery-config';
+import type { ResolvedDeliveryConfig } from './delivery/delivery-config';
+import { type ResolvedEndpoint, resolveEndpoints } from './endpoints/endpoint-config';
 import { DEFAULT_MAX_JSON_DEPTH } from './events/visiwise-event.parser';
 import {
   invalidMaxBodyBytesMessage,
@@ -9,17 +10,29 @@ import {
 } from './http/http.messages';
 import { IpAllowList, createIpAllowList } from './http/ip-allow-list';
 import { VisiwiseConfigurationError } from './signature/visiwise-configuration.error';
-import { VisiwiseWebhookVerifier } from './signature/visiwise-webhook-verifier';
+import type { VisiwiseWebhookVerifier } from './signature/visiwise-webhook-verifier';
 import type {
   VisiwisePayloadValidation,
   VisiwiseWebhookModuleOptions,
 } from './visiwise-webhook-options.interface';
-import { secretSourceHint } from './visiwise-webhook.messages';
 
 /** The module's options after defaults and validation, merged once (internal). */
 export interface VisiwiseWebhookConfig {
-  readonly verifier: VisiwiseWebhookVerifier;
+  /**
+   * The verifier of the first endpoint with static secrets (the single endpoint's, usually): what
+   * the guard uses on an application's own route, and the exported `VisiwiseWebhookVerifier`.
+   */
+  readonly verifier: VisiwiseWebhookVerifier | undefined;
+  /** Settings every endpoint shares (Redis, shutdown); the first endpoint's delivery settings. */
   readonly delivery: ResolvedDeliveryConfig;
+  /** Every endpoint, in declaration order. */
+  readonly endpoints: readonly ResolvedEndpoint[];
+  /** Endpoints by name. */
+  readonly endpointsByName: ReadonlyMap<string, ResolvedEndpoint>;
+  /** Endpoints by route segment, lower-cased (empty without `endpoints`). */
+  readonly endpointsBySegment: ReadonlyMap<string, ResolvedEndpoint>;
+  /** The one endpoint at the module's path itself, when `endpoints` is not given. */
+  readonly single: ResolvedEndpoint | undefined;
   readonly payload: {
     readonly validation: VisiwisePayloadValidation;
     /** The user's reader of bodies the built-in reader cannot use, never throwing. */
@@ -99,27 +112,27 @@ export function resolveVisiwiseWebhookConfig(
   options: VisiwiseWebhookModuleOptions,
   fallbackSecret: string | undefined,
 ): VisiwiseWebhookConfig {
-  const secrets =
-    options.secret ?? (fallbackSecret === undefined ? [] : splitSecretList(fallbackSecret));
-  const delivery = resolveDeliveryConfig(options);
   const http = resolveHttpConfig(options);
   const payload = resolvePayloadConfig(options);
-  try {
-    return {
-      verifier: new VisiwiseWebhookVerifier({
-        secrets,
-        ...(options.toleranceSeconds === undefined
-          ? {}
-          : { toleranceSeconds: options.toleranceSeconds }),
-      }),
-      delivery,
-      payload,
-      http,
-    };
-  } catch (error) {
-    if (error instanceof VisiwiseConfigurationError) {
-      throw new VisiwiseConfigurationError(`${error.message}${secretSourceHint()}`);
-    }
-    throw error;
+  const endpoints = resolveEndpoints(options, () =>
+    fallbackSecret === undefined ? [] : splitSecretList(fallbackSecret),
+  );
+  const [first] = endpoints;
+  if (first === undefined) {
+    throw new Error('resolveEndpoints returned no endpoint');
   }
+  return {
+    verifier: endpoints.find((endpoint) => endpoint.verifier !== undefined)?.verifier,
+    delivery: first.delivery,
+    endpoints,
+    endpointsByName: new Map(endpoints.map((endpoint) => [endpoint.name, endpoint])),
+    endpointsBySegment: new Map(
+      endpoints.flatMap((endpoint) =>
+        endpoint.segment === undefined ? [] : [[endpoint.segment.toLowerCase(), endpoint]],
+      ),
+    ),
+    single: options.endpoints === undefined ? first : undefined,
+    payload,
+    http,
+  };
 }

@@ -12,6 +12,7 @@ import { VisiwiseTelemetry } from './observability/visiwise-telemetry';
 import { VisiwiseSignatureGuard } from './http/visiwise-signature.guard';
 import { letUnparseableBodiesThrough, webhookRoutePath } from './http/unparseable-body.hook';
 import { VisiwiseWebhookVerifier } from './signature/visiwise-webhook-verifier';
+import { VisiwiseWebhookEndpoints } from './endpoints/visiwise-webhook-endpoints.service';
 import {
   optionalConfigServiceDependency,
   readSecretFromConfig,
@@ -62,7 +63,9 @@ const healthSourceProvider: Provider = {
 const verifierProvider: Provider = {
   provide: VisiwiseWebhookVerifier,
   inject: [VISIWISE_WEBHOOK_CONFIG],
-  useFactory: (config: VisiwiseWebhookConfig): VisiwiseWebhookVerifier => config.verifier,
+  // The first endpoint with static secrets (undefined when every endpoint resolves tenants).
+  useFactory: (config: VisiwiseWebhookConfig): VisiwiseWebhookVerifier | undefined =>
+    config.verifier,
 };
 
 /**
@@ -96,8 +99,10 @@ const verifierProvider: Provider = {
     VisiwiseDeliveryRuntime,
     VisiwiseWebhookReceiver,
     VisiwiseDeadLetterService,
+    VisiwiseWebhookEndpoints,
   ],
   exports: [
+    VisiwiseWebhookEndpoints,
     VISIWISE_WEBHOOK_CONFIG,
     VisiwiseTelemetry,
     VisiwiseHealthIndicator,

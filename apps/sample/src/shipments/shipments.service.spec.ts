@@ -24,6 +24,7 @@ describe('ShipmentsService (unit, with nestjs-visiwise-webhook/testing fixtures)
     expect(service.list()).toEqual([
       {
         eventId: 'msg_1',
+        endpoint: 'default',
         trackingReference: 'MSCU1234566',
         status: 'Track-Succeeded',
         carrier: 'MSC',

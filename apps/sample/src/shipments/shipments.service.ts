@@ -5,6 +5,8 @@ import { OnVisiwiseEvent, VisiwiseEvent } from 'nestjs-visiwise-webhook';
 export interface TrackedShipment {
   /** The delivery id (svix-id): the same on every retry, so it identifies the event. */
   eventId: string;
+  /** The endpoint that received it (`default`, or a name of VISIWISE_ENDPOINTS). */
+  endpoint: string;
   trackingReference: string;
   status: string | null;
   carrier: string | null;
@@ -39,6 +41,7 @@ export class ShipmentsService {
     const arrival = tracking?.arrivalTime;
     this.shipments.push({
       eventId: event.id,
+      endpoint: event.endpoint,
       trackingReference,
       status: tracking?.trackStatus?.status ?? null,
       carrier: tracking?.shippingLine?.name ?? null,
@@ -48,7 +51,9 @@ export class ShipmentsService {
           : null,
       receivedAt: event.receivedAt.toISOString(),
     });
-    this.logger.log(`shipment.tracked ${trackingReference} (event ${event.id})`);
+    this.logger.log(
+      `shipment.tracked ${trackingReference} (event ${event.id}, endpoint ${event.endpoint})`,
+    );
   }
 
   /** Everything this instance has processed, oldest first. */

@@ -75,6 +75,10 @@ export const unknownSampleMessage = (
 export const sampleWithDataMessage = (): string => '--sample and --data cannot be used together';
 
 /** `--url` is not an absolute http(s) URL. */
+/** `--endpoint` or `--tenant` given empty. */
+export const emptySegmentMessage = (): string =>
+  '--endpoint and --tenant must not be empty: give the endpoint name and the tenant id';
+
 export const invalidUrlMessage = (): string =>
   'the --url must be an absolute http:// or https:// URL, such as http://localhost:3000/webhooks/visiwise';
 
@@ -202,13 +206,14 @@ export const redisUnreachableCliMessage = (where: string): string =>
 /** One line of `replay --list`. */
 export const failedEventLine = (event: {
   id: string;
+  tenant: string | undefined;
   type: string | undefined;
   cause: string;
   attemptsMade: number;
   failedAt: Date | undefined;
   failedReason: string;
 }): string =>
-  `${event.id}\t${event.type ?? '-'}\t${event.cause}\tattempts=${event.attemptsMade}\t` +
+  `${event.id}${event.tenant === undefined ? '' : `\ttenant=${event.tenant}`}\t${event.type ?? '-'}\t${event.cause}\tattempts=${event.attemptsMade}\t` +
   `failedAt=${event.failedAt?.toISOString() ?? '-'}\t${event.failedReason.split('\n')[0] ?? ''}\n`;
 
 /** `replay --list` found nothing. */

@@ -32,7 +32,9 @@ const CONNECT_TIMEOUT_MS = 5000;
 
 interface ReplayOptions {
   redis?: string;
-  queue: string;
+  queue?: string;
+  endpoint?: string;
+  tenant?: string;
   prefix: string;
   all?: boolean;
   list?: boolean;
@@ -55,7 +57,13 @@ export function registerReplayCommand(
     .option('--list', 'list the failed events instead of replaying')
     .option('--all', 'replay every failed event')
     .option('--redis <url>', `Redis URL (default: $${CLI_REDIS_ENV})`)
-    .option('--queue <name>', 'queue name (the `queue.name` option)', 'visiwise-webhooks')
+    .option(
+      '--queue <name>',
+      'queue name (the `queue.name` option; default: visiwise-webhooks, or ' +
+        'visiwise-webhooks-<endpoint> with --endpoint)',
+    )
+    .option('--endpoint <name>', 'the named endpoint whose dead letters to read')
+    .option('--tenant <id>', 'the tenant of the delivery to replay, on a tenant endpoint')
     .option('--prefix <prefix>', 'BullMQ key prefix (the `queue.prefix` option)', 'bull')
     .action(async (id: string | undefined, options: ReplayOptions) => {
       const modes = [id !== undefined, options.all === true, options.list === true].filter(Boolean);
@@ -68,7 +76,8 @@ export function registerReplayCommand(
       }
       const { queue, client } = await openQueue(url, options);
       try {
-        report(await runReplay(new VisiwiseDeadLetters(queue), id, options, io));
+        const deadLetters = new VisiwiseDeadLetters(queue, options.endpoint);
+        report(await runReplay(deadLetters, id, options, io));
       } finally {
         await queue.close();
         await client.quit().catch(() => undefined);
@@ -93,7 +102,7 @@ async function runReplay(
     io.stdout(`${replayAllDoneMessage(await deadLetters.replayAll())}\n`);
     return CLI_EXIT.ok;
   }
-  if (id !== undefined && (await deadLetters.replay(id))) {
+  if (id !== undefined && (await deadLetters.replay(id, options.tenant))) {
     io.stdout(`${replayDoneMessage(id)}\n`);
     return CLI_EXIT.ok;
   }
@@ -122,7 +131,12 @@ async function openQueue(
     // connectRedis's message names host and port only, never the password of the URL.
     throw new CliError(redisUnreachableCliMessage(describeRedis(url)), CLI_EXIT.unreachable);
   }
-  const queue = new bullmq.Queue<VisiwiseJobData>(options.queue, {
+  const name =
+    options.queue ??
+    (options.endpoint === undefined
+      ? 'visiwise-webhooks'
+      : `visiwise-webhooks-${options.endpoint}`);
+  const queue = new bullmq.Queue<VisiwiseJobData>(name, {
     connection: client as never,
     prefix: options.prefix,
   });

@@ -21,6 +21,7 @@ import { cliVersion } from './cli-version';
 import { CliError } from './cli.error';
 import {
   answeredLine,
+  emptySegmentMessage,
   invalidEventTypeArgumentMessage,
   invalidSecondsMessage,
   invalidTimeoutMessage,
@@ -48,6 +49,8 @@ export interface SendCommandOptions {
   id?: string;
   timestamp?: number;
   timeout: number;
+  endpoint?: string;
+  tenant?: string;
 }
 
 /**
@@ -71,6 +74,8 @@ export function registerSendCommand(
     .option('--data <file>', "JSON file with the event's data object (default: a realistic sample)")
     .option('--sample <name>', `which built-in sample to send (${sampleList}; default: the first)`)
     .option('--id <svix-id>', 'the delivery id (default: a random msg_...)')
+    .option('--endpoint <name>', 'a named endpoint of the module: posts to <url>/<name>')
+    .option('--tenant <id>', 'a tenant of a tenant endpoint: posts to <url>[/<endpoint>]/<id>')
     .addOption(
       new Option(
         '--timestamp <seconds>',
@@ -91,7 +96,7 @@ async function send(type: string, options: SendCommandOptions, io: CliIo): Promi
   if (!EVENT_TYPE_PATTERN.test(type)) {
     throw new CliError(invalidEventTypeArgumentMessage(), CLI_EXIT.usage);
   }
-  const url = parseUrl(options.url);
+  const url = withSegments(parseUrl(options.url), [options.endpoint, options.tenant]);
   const secrets = resolveSecrets(options.secret, io);
   const signedAt = options.timestamp ?? Math.floor(Date.now() / 1000);
   const body = JSON.stringify(envelopeFor(type, options, io, new Date(signedAt * 1000)));
@@ -147,6 +152,18 @@ function parseUrl(value: string): URL {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new CliError(invalidUrlMessage(), CLI_EXIT.usage);
+  }
+  return url;
+}
+
+/** The URL with the endpoint and tenant segments appended (each URL-encoded). */
+function withSegments(url: URL, segments: readonly (string | undefined)[]): URL {
+  const given = segments.filter((segment): segment is string => segment !== undefined);
+  if (given.some((segment) => segment === '')) {
+    throw new CliError(emptySegmentMessage(), CLI_EXIT.usage);
+  }
+  if (given.length > 0) {
+    url.pathname = [url.pathname.replace(/\/+$/, ''), ...given.map(encodeURIComponent)].join('/');
   }
   return url;
 }

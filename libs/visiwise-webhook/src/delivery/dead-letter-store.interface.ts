@@ -5,11 +5,14 @@ import type { UnparseableVisiwiseDelivery } from './unparseable-delivery';
  * they are replayed. The queue mode keeps its dead letters in BullMQ's failed set instead.
  */
 export interface DeadLetterStore {
-  /** Stores an entry (a second put of the same delivery id replaces the first). */
+  /**
+   * Stores an entry under its key, `deliveryKey(entry)` (the delivery id, after the tenant on
+   * tenant endpoints); a second put of the same key replaces the first.
+   */
   put(entry: UnparseableVisiwiseDelivery): Promise<void>;
-  get(id: string): Promise<UnparseableVisiwiseDelivery | undefined>;
+  get(key: string): Promise<UnparseableVisiwiseDelivery | undefined>;
   /** Entries, most recently received first. */
   list(offset: number, limit: number): Promise<UnparseableVisiwiseDelivery[]>;
   count(): Promise<number>;
-  remove(id: string): Promise<void>;
+  remove(key: string): Promise<void>;
 }

@@ -1,4 +1,5 @@
 import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
+import { asEndpointName } from '../endpoints/endpoint-config';
 import {
   EnvelopeParseResult,
   parseVisiwiseEnvelope,
@@ -40,13 +41,22 @@ export function readDeliveryEnvelope(
   return fromFallback.ok ? fromFallback : parsed;
 }
 
+/** Where a delivery arrived: its endpoint's name and tenant. */
+export interface DeliveryOrigin {
+  readonly endpoint: string;
+  readonly tenant: string | undefined;
+}
+
 /** The event of a delivery whose envelope was read. */
 export function toEvent(
   envelope: Extract<EnvelopeParseResult, { ok: true }>['envelope'],
   delivery: { readonly id: string; readonly timestamp: Date },
   receivedAt: Date,
+  origin: DeliveryOrigin,
 ): AnyVisiwiseEvent {
   return {
+    endpoint: asEndpointName(origin.endpoint),
+    tenant: origin.tenant,
     id: delivery.id,
     type: envelope.type,
     timestamp: envelope.timestamp ?? delivery.timestamp,
@@ -54,4 +64,15 @@ export function toEvent(
     receivedAt,
     issues: envelope.issues,
   };
+}
+
+/**
+ * The key a delivery is deduplicated (and its dead letter kept) under within its endpoint: the
+ * `svix-id`, after the tenant on tenant endpoints (tenant ids cannot contain '/').
+ */
+export function deliveryKey(origin: {
+  readonly tenant?: string | undefined;
+  readonly id: string;
+}): string {
+  return origin.tenant === undefined ? origin.id : `${origin.tenant}/${origin.id}`;
 }

@@ -1,4 +1,5 @@
 import type { DeadLetterStore } from './dead-letter-store.interface';
+import { deliveryKey } from './event-reader';
 import type { UnparseableVisiwiseDelivery } from './unparseable-delivery';
 import {
   FailedEventsPage,
@@ -16,6 +17,7 @@ import {
  */
 export class InProcessDeadLetters implements VisiwiseDeadLetterSet {
   constructor(
+    private readonly endpoint: string,
     private readonly store: DeadLetterStore,
     /** Delivers a kept delivery again; resolves false while its body is still not an event. */
     private readonly redeliver: (delivery: UnparseableVisiwiseDelivery) => Promise<boolean>,
@@ -24,19 +26,20 @@ export class InProcessDeadLetters implements VisiwiseDeadLetterSet {
   async list(page: FailedEventsPage = {}): Promise<FailedVisiwiseEvent[]> {
     const { offset, limit } = pageBounds(page);
     const entries = await this.store.list(offset, limit);
-    return entries.map((delivery) => unparseableEntry(delivery));
+    return entries.map((delivery) => unparseableEntry(delivery, this.endpoint));
   }
 
   count(): Promise<number> {
     return this.store.count();
   }
 
-  async replay(deliveryId: string): Promise<boolean> {
-    const delivery = await this.store.get(deliveryId);
+  async replay(deliveryId: string, tenant?: string): Promise<boolean> {
+    const key = deliveryKey({ id: deliveryId, tenant });
+    const delivery = await this.store.get(key);
     if (delivery === undefined || !(await this.redeliver(delivery))) {
       return false;
     }
-    await this.store.remove(deliveryId);
+    await this.store.remove(key);
     return true;
   }
 
@@ -52,7 +55,7 @@ export class InProcessDeadLetters implements VisiwiseDeadLetterSet {
     }
     let replayed = 0;
     for (const delivery of snapshot) {
-      if (await this.replay(delivery.id)) {
+      if (await this.replay(delivery.id, delivery.tenant)) {
         replayed++;
       }
     }

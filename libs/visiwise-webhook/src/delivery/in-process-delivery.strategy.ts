@@ -1,3 +1,5 @@
+import { DEFAULT_ENDPOINT_NAME } from '../endpoints/endpoint-config';
+import { deliveryKey } from './event-reader';
 import type { Logger } from '@nestjs/common';
 import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
 import type { DeliveryTrace } from '../observability/visiwise-tracing';
@@ -59,7 +61,11 @@ export abstract class InProcessDeliveryStrategy implements DeliveryStrategy {
       }
       throw new VisiwiseWebhookException('store_unavailable', storeUnavailableMessage());
     }
-    this.deps.telemetry.deadLettered(undefined, 'unparseable');
+    this.deps.telemetry.deadLettered(
+      undefined,
+      'unparseable',
+      delivery.endpoint ?? DEFAULT_ENDPOINT_NAME,
+    );
     // Once per reason and process: a sender-side change would otherwise log every delivery; the
     // metrics count them and the dead letters list them all.
     if (!this.reportedUnparseable.has(delivery.reason)) {
@@ -129,7 +135,7 @@ export abstract class InProcessDeliveryStrategy implements DeliveryStrategy {
     }
     let claim;
     try {
-      claim = await claimDelivery(event.id, this.deps);
+      claim = await claimDelivery(deliveryKey(event), this.deps);
     } catch (error) {
       if (error instanceof IdempotencyStoreError) {
         if (!this.deps.inRedisOutage()) {
@@ -151,7 +157,7 @@ export abstract class InProcessDeliveryStrategy implements DeliveryStrategy {
     if (this.closing) {
       throw new VisiwiseWebhookException('shutting_down', shuttingDownMessage());
     }
-    const claim = claimDeliveryNow(event.id, this.deps);
+    const claim = claimDeliveryNow(deliveryKey(event), this.deps);
     return claim === undefined ? undefined : acceptOrRefuse(claim);
   }
 }

@@ -1,3 +1,4 @@
+import { deliveryKey } from './event-reader';
 import { LRUCache } from 'lru-cache';
 import type { DeadLetterStore } from './dead-letter-store.interface';
 import type { UnparseableVisiwiseDelivery } from './unparseable-delivery';
@@ -14,7 +15,7 @@ export class MemoryDeadLetterStore implements DeadLetterStore {
   }
 
   put(entry: UnparseableVisiwiseDelivery): Promise<void> {
-    this.entries.set(entry.id, entry);
+    this.entries.set(deliveryKey(entry), entry);
     return Promise.resolve();
   }
 

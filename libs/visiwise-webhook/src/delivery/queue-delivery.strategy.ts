@@ -72,6 +72,8 @@ export interface QueueStrategyDependencies extends HandleDependencies {
   /** Whether Redis answers; the worker's and queue's errors are reported to it. */
   readonly connection: RedisConnectionMonitor;
   readonly config: ResolvedDeliveryConfig['queue'];
+  /** The name of the endpoint whose queue this is. */
+  readonly endpoint: string;
 }
 
 /**
@@ -102,7 +104,7 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
   async deliver(event: AnyVisiwiseEvent, trace?: DeliveryTrace): Promise<VisiwiseAckStatus> {
     // A job with the same id already existing is not an error: BullMQ returns it unchanged.
     const queued = toQueuedEvent(event, this.deps.telemetry.carrier(trace));
-    await this.persist(QUEUE_JOB_NAME, queued, jobIdFor(event.id));
+    await this.persist(QUEUE_JOB_NAME, queued, jobIdFor(event.id, event.tenant));
     return 'received';
   }
 
@@ -113,10 +115,13 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
    * job, with its attempts and backoff).
    */
   async keepUnparseable(delivery: UnparseableVisiwiseDelivery): Promise<VisiwiseAckStatus> {
-    await this.persist(UNPARSEABLE_JOB_NAME, delivery, unparseableJobIdFor(delivery.id), {
-      attempts: 1,
-    });
-    this.deps.telemetry.deadLettered(undefined, 'unparseable');
+    await this.persist(
+      UNPARSEABLE_JOB_NAME,
+      delivery,
+      unparseableJobIdFor(delivery.id, delivery.tenant),
+      { attempts: 1 },
+    );
+    this.deps.telemetry.deadLettered(undefined, 'unparseable', this.deps.endpoint);
     this.reportOnce(`unparseable:${delivery.reason}`, () => {
       this.logger.warn(unparseableKeptLogMessage(delivery.id, delivery.reason));
     });
@@ -303,6 +308,10 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
       parsed.envelope,
       { id: data.id, timestamp: signedAt },
       new Date(data.receivedAt),
+      {
+        endpoint: data.endpoint ?? this.deps.endpoint,
+        tenant: data.tenant,
+      },
     );
   }
 
@@ -328,19 +337,19 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
       // Readable now (a replay after a fix): queued as the event it is, to be handled with the
       // usual attempts; if that job exists already, the event was queued (and handled) before.
       await this.deps.queue.add(QUEUE_JOB_NAME, toQueuedEvent(event, undefined), {
-        jobId: jobIdFor(event.id),
+        jobId: jobIdFor(event.id, event.tenant),
       });
       return;
     }
-    if (this.deps.publisher.handlerCount(event.type) === 0) {
+    if (this.deps.publisher.handlerCount(event.type, event.endpoint) === 0) {
       // Completed unhandled (or dead-lettered): a replay after a handler is deployed handles it.
       const deadLetter = this.deps.config.unhandledJobs === 'dead-letter';
-      this.deps.telemetry.noHandler(event.type, 'worker');
+      this.deps.telemetry.noHandler(event.type, 'worker', event.endpoint);
       this.reportOnce(`unhandled:${event.type}`, () => {
         this.logger.warn(unhandledJobLogMessage(event.type, deadLetter));
       });
       if (deadLetter) {
-        this.deps.telemetry.deadLettered(event.type, 'no_handler');
+        this.deps.telemetry.deadLettered(event.type, 'no_handler', event.endpoint);
         throw new this.deps.bullmq.UnrecoverableError(unhandledJobReason(event.type));
       }
       return;
@@ -363,9 +372,9 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
           jobFailedLogMessage(event.id, event.type, attempt, attempts),
         );
         if (attempt < attempts) {
-          this.deps.telemetry.retried(event.type);
+          this.deps.telemetry.retried(event.type, event.endpoint);
         } else {
-          this.deps.telemetry.deadLettered(event.type, 'failed');
+          this.deps.telemetry.deadLettered(event.type, 'failed', event.endpoint);
           await this.deps.publisher.publishFailure({
             event,
             errors: outcome.errors,

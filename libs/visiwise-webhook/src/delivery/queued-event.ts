@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
 import { NO_ISSUES } from '../events/visiwise-event.parser';
+import { DEFAULT_ENDPOINT_NAME, asEndpointName } from '../endpoints/endpoint-config';
 import type { UnparseableVisiwiseDelivery } from './unparseable-delivery';
 
 /**
@@ -17,6 +18,10 @@ export interface QueuedVisiwiseEvent {
   readonly issues?: readonly string[];
   /** The receive span's trace context (W3C `traceparent`), when tracing was on. */
   readonly trace?: Readonly<Record<string, string>>;
+  /** The endpoint that received it (absent in jobs queued before endpoints existed: `default`). */
+  readonly endpoint?: string;
+  /** The tenant of a tenant endpoint's route. */
+  readonly tenant?: string;
 }
 
 /** What a job of the queue holds: an event, or a delivery kept as unparseable. */
@@ -34,6 +39,8 @@ export function toQueuedEvent(
     data: event.data,
     ...(event.issues.length > 0 ? { issues: event.issues } : {}),
     ...(trace === undefined ? {} : { trace }),
+    endpoint: event.endpoint,
+    ...(event.tenant === undefined ? {} : { tenant: event.tenant }),
   };
 }
 
@@ -45,6 +52,8 @@ export function fromQueuedEvent(queued: QueuedVisiwiseEvent): AnyVisiwiseEvent {
     receivedAt: new Date(queued.receivedAt),
     data: queued.data,
     issues: queued.issues ?? NO_ISSUES,
+    endpoint: asEndpointName(queued.endpoint ?? DEFAULT_ENDPOINT_NAME),
+    tenant: queued.tenant,
   };
 }
 
@@ -55,17 +64,27 @@ const SAFE_JOB_ID = /^[A-Za-z0-9_-]{1,200}$/;
  * `msg_` + base62), otherwise a hash of it (BullMQ refuses ':' and integer-looking ids). One job per
  * delivery id, so Svix's retries collapse into the job that already exists.
  */
-export function jobIdFor(deliveryId: string): string {
+export function jobIdFor(deliveryId: string, tenant?: string): string {
+  if (tenant !== undefined) {
+    // `<tenant>_<id>` when the tenant has no '_' (so the split is unambiguous), else a hash.
+    return /^[A-Za-z0-9-]{1,64}$/.test(tenant)
+      ? `${tenant}_${jobIdFor(deliveryId)}`
+      : hashedJobId(`${tenant}/${deliveryId}`);
+  }
   if (SAFE_JOB_ID.test(deliveryId) && !/^\d+$/.test(deliveryId)) {
     return deliveryId;
   }
-  return `sha256_${createHash('sha256').update(deliveryId).digest('hex')}`;
+  return hashedJobId(deliveryId);
+}
+
+function hashedJobId(text: string): string {
+  return `sha256_${createHash('sha256').update(text).digest('hex')}`;
 }
 
 /**
  * The job id of a delivery kept as unparseable: apart from its event's, so that the event it turns
  * out to be after a fix gets a job (with attempts and backoff) of its own.
  */
-export function unparseableJobIdFor(deliveryId: string): string {
-  return `unparseable_${jobIdFor(deliveryId)}`;
+export function unparseableJobIdFor(deliveryId: string, tenant?: string): string {
+  return `unparseable_${jobIdFor(deliveryId, tenant)}`;
 }

@@ -1,3 +1,4 @@
+import { deliveryKey } from './event-reader';
 import type { DeadLetterStore } from './dead-letter-store.interface';
 import { UnparseableVisiwiseDelivery, isUnparseableDelivery } from './unparseable-delivery';
 
@@ -51,7 +52,7 @@ export class RedisDeadLetterStore implements DeadLetterStore {
       2,
       this.entriesKey,
       this.indexKey,
-      entry.id,
+      deliveryKey(entry),
       JSON.stringify(entry),
       String(Date.parse(entry.receivedAt)),
     );

@@ -9,6 +9,10 @@ export interface UnparseableVisiwiseDelivery {
   readonly kind: 'unparseable';
   /** The delivery id (`svix-id`). */
   readonly id: string;
+  /** The endpoint that received it (absent in entries kept before endpoints existed: `default`). */
+  readonly endpoint?: string;
+  /** The tenant of a tenant endpoint's route. */
+  readonly tenant?: string;
   /** Why the body is not an event. */
   readonly reason: VisiwiseUnparseableReason;
   /** The reason in words, as the strict mode would have answered it. */

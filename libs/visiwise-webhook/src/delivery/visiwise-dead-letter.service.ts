@@ -1,5 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { FailedEventsPage, FailedVisiwiseEvent } from './visiwise-dead-letters';
+import type {
+  FailedEventsPage,
+  FailedVisiwiseEvent,
+  VisiwiseDeadLetterFilter,
+  VisiwiseDeadLetterLocation,
+} from './visiwise-dead-letters';
 import { VisiwiseDeliveryRuntime } from './visiwise-delivery.runtime';
 
 /**
@@ -17,27 +22,31 @@ export class VisiwiseDeadLetterService {
   /** @internal Created by Nest's injector. */
   constructor(private readonly runtime: VisiwiseDeliveryRuntime) {}
 
-  /** Dead letters, most recent first. */
+  /**
+   * Dead letters, most recent first: of every endpoint, or of `page.endpoint` (each entry names
+   * its `endpoint` and `tenant`).
+   */
   list(page?: FailedEventsPage): Promise<FailedVisiwiseEvent[]> {
     return this.runtime.getDeadLetters().list(page);
   }
 
-  /** How many dead letters there are. */
-  count(): Promise<number> {
-    return this.runtime.getDeadLetters().count();
+  /** How many dead letters there are (of every endpoint, or of `filter.endpoint`). */
+  count(filter?: VisiwiseDeadLetterFilter): Promise<number> {
+    return this.runtime.getDeadLetters().count(filter);
   }
 
   /**
-   * Replays one dead letter by delivery id (svix-id); false if there is no such entry, or (in the
-   * inline and background modes) its body is still not an event. In inline mode a handler failure
-   * rejects, and the entry stays.
+   * Replays one dead letter by delivery id (svix-id), on the endpoint (and tenant) given, or on
+   * every endpoint that holds an entry for it; false if there is no such entry, or (in the inline
+   * and background modes) its body is still not an event. In inline mode a handler failure
+   * rejects, and the entry stays. An unknown endpoint name throws.
    */
-  replay(deliveryId: string): Promise<boolean> {
-    return this.runtime.getDeadLetters().replay(deliveryId);
+  replay(deliveryId: string, location?: VisiwiseDeadLetterLocation): Promise<boolean> {
+    return this.runtime.getDeadLetters().replay(deliveryId, location);
   }
 
-  /** Replays every dead letter; resolves how many were replayed. */
-  replayAll(): Promise<number> {
-    return this.runtime.getDeadLetters().replayAll();
+  /** Replays every dead letter (of every endpoint, or of `filter.endpoint`); resolves how many. */
+  replayAll(filter?: VisiwiseDeadLetterFilter): Promise<number> {
+    return this.runtime.getDeadLetters().replayAll(filter);
   }
 }

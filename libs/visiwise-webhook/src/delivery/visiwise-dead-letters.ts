@@ -1,4 +1,5 @@
 import type { Job, Queue } from 'bullmq';
+import { DEFAULT_ENDPOINT_NAME } from '../endpoints/endpoint-config';
 import { unhandledJobReason } from './delivery.messages';
 import { VisiwiseJobData, jobIdFor, unparseableJobIdFor } from './queued-event';
 import { UnparseableVisiwiseDelivery, isUnparseableDelivery } from './unparseable-delivery';
@@ -14,6 +15,10 @@ export type VisiwiseDeadLetterCause = 'failed' | 'unparseable' | 'no_handler';
 export interface FailedVisiwiseEvent {
   /** The delivery id (svix-id). */
   readonly id: string;
+  /** The endpoint that received it. */
+  readonly endpoint: string;
+  /** The tenant of a tenant endpoint's route. */
+  readonly tenant: string | undefined;
   /** The event type; undefined for a body that could not be read as an event. */
   readonly type: string | undefined;
   readonly cause: VisiwiseDeadLetterCause;
@@ -28,8 +33,19 @@ export interface FailedVisiwiseEvent {
   readonly delivery?: UnparseableVisiwiseDelivery;
 }
 
+/** Which endpoint's dead letters (all of them when not given). */
+export interface VisiwiseDeadLetterFilter {
+  readonly endpoint?: string;
+}
+
+/** Which dead letter to replay, when a delivery id alone does not say it. */
+export interface VisiwiseDeadLetterLocation extends VisiwiseDeadLetterFilter {
+  /** The tenant, on a tenant endpoint. */
+  readonly tenant?: string;
+}
+
 /** Paging of {@link VisiwiseDeadLetterSet.list}. */
-export interface FailedEventsPage {
+export interface FailedEventsPage extends VisiwiseDeadLetterFilter {
   /** @default 0 */
   offset?: number;
   /** @default 100 */
@@ -42,8 +58,8 @@ export interface VisiwiseDeadLetterSet {
   list(page?: FailedEventsPage): Promise<FailedVisiwiseEvent[]>;
   /** How many entries there are. */
   count(): Promise<number>;
-  /** Replays one entry by delivery id; resolves false if there is no such entry. */
-  replay(deliveryId: string): Promise<boolean>;
+  /** Replays one entry by delivery id (and tenant); resolves false if there is no such entry. */
+  replay(deliveryId: string, tenant?: string): Promise<boolean>;
   /** Replays every entry there is at the time of the call; resolves how many were replayed. */
   replayAll(): Promise<number>;
 }
@@ -59,6 +75,7 @@ export function pageBounds(page: FailedEventsPage): { offset: number; limit: num
 /** An unparseable delivery as a dead-letter entry. */
 export function unparseableEntry(
   delivery: UnparseableVisiwiseDelivery,
+  endpoint: string,
   failure: { attemptsMade: number; failedAt: Date | undefined } = {
     attemptsMade: 0,
     failedAt: new Date(delivery.receivedAt),
@@ -66,6 +83,8 @@ export function unparseableEntry(
 ): FailedVisiwiseEvent {
   return {
     id: delivery.id,
+    endpoint,
+    tenant: delivery.tenant,
     type: undefined,
     cause: 'unparseable',
     failedReason: delivery.message,
@@ -83,14 +102,16 @@ type DeadJob = Pick<Job<VisiwiseJobData>, 'data' | 'failedReason' | 'attemptsMad
 const isJob = (job: Job<VisiwiseJobData> | undefined): job is Job<VisiwiseJobData> =>
   job !== undefined;
 
-function toFailedEvent(job: DeadJob): FailedVisiwiseEvent {
+function toFailedEvent(job: DeadJob, endpoint: string): FailedVisiwiseEvent {
   const failedAt = job.finishedOn === undefined ? undefined : new Date(job.finishedOn);
   const data = job.data;
   if (isUnparseableDelivery(data)) {
-    return unparseableEntry(data, { attemptsMade: job.attemptsMade, failedAt });
+    return unparseableEntry(data, endpoint, { attemptsMade: job.attemptsMade, failedAt });
   }
   return {
     id: data.id,
+    endpoint,
+    tenant: data.tenant,
     type: data.type,
     cause: job.failedReason === unhandledJobReason(data.type) ? 'no_handler' : 'failed',
     failedReason: job.failedReason,
@@ -109,14 +130,18 @@ function toFailedEvent(job: DeadJob): FailedVisiwiseEvent {
  * outside (CLI).
  */
 export class VisiwiseDeadLetters implements VisiwiseDeadLetterSet {
-  constructor(private readonly queue: Queue<VisiwiseJobData>) {}
+  /** @param endpoint the name of the endpoint whose queue this is (the entries' `endpoint`). */
+  constructor(
+    private readonly queue: Queue<VisiwiseJobData>,
+    private readonly endpoint: string = DEFAULT_ENDPOINT_NAME,
+  ) {}
 
   /** Failed events, most recent first. */
   async list(page: FailedEventsPage = {}): Promise<FailedVisiwiseEvent[]> {
     const { offset, limit } = pageBounds(page);
     const jobs = await this.queue.getFailed(offset, offset + limit - 1);
     // getFailed() leaves holes for jobs removed meanwhile, whatever its type says.
-    return jobs.filter(isJob).map(toFailedEvent);
+    return jobs.filter(isJob).map((job) => toFailedEvent(job, this.endpoint));
   }
 
   /** How many events are in the failed set. */
@@ -125,8 +150,8 @@ export class VisiwiseDeadLetters implements VisiwiseDeadLetterSet {
   }
 
   /** Replays one failed event by delivery id. Resolves false if it is not in the failed set. */
-  async replay(deliveryId: string): Promise<boolean> {
-    for (const jobId of [jobIdFor(deliveryId), unparseableJobIdFor(deliveryId)]) {
+  async replay(deliveryId: string, tenant?: string): Promise<boolean> {
+    for (const jobId of [jobIdFor(deliveryId, tenant), unparseableJobIdFor(deliveryId, tenant)]) {
       const job = await this.queue.getJob(jobId);
       if (job && (await job.isFailed())) {
         await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });

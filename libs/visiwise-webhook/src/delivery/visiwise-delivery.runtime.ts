@@ -9,7 +9,6 @@ import {
   Optional,
 } from '@nestjs/common';
 import { EventEmitterReadinessWatcher } from '@nestjs/event-emitter';
-import type { Queue } from 'bullmq';
 import type { AnyVisiwiseEvent } from '../events/visiwise-event.interface';
 import { VisiwiseEventPublisher } from '../events/visiwise-event.publisher';
 import { VisiwiseTelemetry } from '../observability/visiwise-telemetry';
@@ -51,6 +50,10 @@ import { RedisIdempotencyStore } from './redis-idempotency.store';
 import { settleWithin } from './shutdown-deadline';
 import { unparseableBody, type UnparseableVisiwiseDelivery } from './unparseable-delivery';
 import { VisiwiseDeadLetters, type VisiwiseDeadLetterSet } from './visiwise-dead-letters';
+import { EndpointDeadLetters } from './endpoint-dead-letters';
+import { NamespacedIdempotencyStore } from './namespaced-idempotency.store';
+import type { ResolvedDeliveryConfig } from './delivery-config';
+import { DEFAULT_ENDPOINT_NAME, type ResolvedEndpoint } from '../endpoints/endpoint-config';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
@@ -63,6 +66,14 @@ const COMMAND_TIMEOUT_MS = 5000;
 
 /** Slack on top of the strategies' own bounds before a shutdown step is abandoned outright. */
 const SHUTDOWN_SLACK_MS = 500;
+
+type BullMq = typeof import('bullmq');
+
+/** What one endpoint delivers with. */
+interface EndpointDelivery {
+  readonly strategy: DeliveryStrategy;
+  readonly deadLetters: VisiwiseDeadLetterSet;
+}
 
 /**
  * Owns what delivery needs at run time: the idempotency store, Redis connections (and the monitor
@@ -83,10 +94,12 @@ export class VisiwiseDeliveryRuntime
 {
   private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly clients: RedisClient[] = [];
-  private strategy: DeliveryStrategy | undefined;
-  private store: VisiwiseIdempotencyStore | undefined;
-  private queue: Queue<VisiwiseJobData> | undefined;
-  private deadLetters: VisiwiseDeadLetterSet | undefined;
+  /** The connection of the Redis idempotency and dead-letter stores, shared by every endpoint. */
+  private storeClient: RedisClient | undefined;
+  private readonly endpoints = new Map<string, EndpointDelivery>();
+  /** The application's own stores, closed once however many endpoints share them. */
+  private readonly userStores = new Set<VisiwiseIdempotencyStore>();
+  private deadLetters: EndpointDeadLetters | undefined;
   private monitor: RedisConnectionMonitor | undefined;
   private draining = false;
 
@@ -98,11 +111,25 @@ export class VisiwiseDeliveryRuntime
   ) {}
 
   async onModuleInit(): Promise<void> {
-    const delivery = this.config.delivery;
-    const bullmq = delivery.mode === 'queue' ? loadBullMq() : undefined;
-    this.store = await this.createStore();
+    const needsBullMq = this.config.endpoints.some(({ delivery }) => delivery.mode === 'queue');
+    const bullmq = needsBullMq ? loadBullMq() : undefined;
+    for (const endpoint of this.config.endpoints) {
+      this.endpoints.set(endpoint.name, await this.createEndpoint(endpoint, bullmq));
+    }
+    this.deadLetters = new EndpointDeadLetters(
+      new Map([...this.endpoints].map(([name, { deadLetters }]) => [name, deadLetters])),
+    );
+  }
+
+  /** The store, strategy and dead letters of one endpoint (Redis connections are shared). */
+  private async createEndpoint(
+    endpoint: ResolvedEndpoint,
+    bullmq: BullMq | undefined,
+  ): Promise<EndpointDelivery> {
+    const delivery = endpoint.delivery;
+    const store = await this.createStore(endpoint);
     const deps: HandleDependencies = {
-      store: this.store,
+      store,
       publisher: this.publisher,
       telemetry: this.telemetry,
       leaseMs: delivery.idempotency.leaseMs,
@@ -117,13 +144,16 @@ export class VisiwiseDeliveryRuntime
     switch (delivery.mode) {
       case 'inline':
       case 'background': {
-        const store = await this.createDeadLetterStore();
-        this.strategy =
-          delivery.mode === 'inline'
-            ? new InlineDeliveryStrategy(deps, this.logger, store)
-            : new BackgroundDeliveryStrategy(deps, this.logger, store);
-        this.deadLetters = new InProcessDeadLetters(store, (kept) => this.redeliver(kept));
-        return;
+        const deadLetterStore = await this.createDeadLetterStore(delivery);
+        return {
+          strategy:
+            delivery.mode === 'inline'
+              ? new InlineDeliveryStrategy(deps, this.logger, deadLetterStore)
+              : new BackgroundDeliveryStrategy(deps, this.logger, deadLetterStore),
+          deadLetters: new InProcessDeadLetters(endpoint.name, deadLetterStore, (kept) =>
+            this.redeliver(endpoint, kept),
+          ),
+        };
       }
       case 'queue': {
         const { queue: queueConfig } = delivery;
@@ -139,7 +169,7 @@ export class VisiwiseDeliveryRuntime
         if (!bullmq) {
           throw new VisiwiseConfigurationError(notQueueModeMessage());
         }
-        this.queue = new bullmq.Queue<VisiwiseJobData>(queueConfig.name, {
+        const queue = new bullmq.Queue<VisiwiseJobData>(queueConfig.name, {
           // Fail fast when Redis is down: a command waits for one reconnection attempt at most,
           // and enqueueTimeoutMs bounds the rest, so the HTTP path answers 503 instead of hanging.
           // (enableOfflineQueue: false would be faster still, but makes ioredis's ready check fail
@@ -159,28 +189,29 @@ export class VisiwiseDeliveryRuntime
         // crash the process. A failed add already answers 503 and logs; the monitor covers the
         // rest (one line per outage, not one per reconnection attempt).
         const monitor = this.monitor;
-        this.queue.on('error', (error) => {
+        queue.on('error', (error) => {
           monitor?.reportError('queue', error);
         });
-        this.deadLetters = new VisiwiseDeadLetters(this.queue);
-        this.telemetry.watchQueue(this.queue, queueConfig.name);
-        this.strategy = new QueueDeliveryStrategy(
-          {
-            ...deps,
-            publisher: this.publisher,
-            bullmq,
-            queue: this.queue,
-            readEnvelope: (source: EventSource) => readDeliveryEnvelope(this.config, source),
-            config: queueConfig,
-            // Workers block on Redis and must wait through reconnects (BullMQ requires this).
-            workerConnection: queueConfig.runWorker
-              ? bullMqConnection(this.redisOptions(), { maxRetriesPerRequest: null })
-              : undefined,
-            connection: this.requireMonitor(),
-          },
-          this.logger,
-        );
-        return;
+        this.telemetry.watchQueue(queue, queueConfig.name);
+        return {
+          strategy: new QueueDeliveryStrategy(
+            {
+              ...deps,
+              bullmq,
+              queue,
+              endpoint: endpoint.name,
+              readEnvelope: (source: EventSource) => readDeliveryEnvelope(this.config, source),
+              config: queueConfig,
+              // Workers block on Redis and must wait through reconnects (BullMQ requires this).
+              workerConnection: queueConfig.runWorker
+                ? bullMqConnection(this.redisOptions(), { maxRetriesPerRequest: null })
+                : undefined,
+              connection: this.requireMonitor(),
+            },
+            this.logger,
+          ),
+          deadLetters: new VisiwiseDeadLetters(queue, endpoint.name),
+        };
       }
       default: {
         const unreachable: never = delivery.mode;
@@ -195,7 +226,9 @@ export class VisiwiseDeliveryRuntime
     // signalled by another module's bootstrap hook, which may run after this one.
     const ready = this.readiness?.waitUntilReady() ?? Promise.resolve();
     void ready.then(() => {
-      this.strategy?.start();
+      for (const { strategy } of this.endpoints.values()) {
+        strategy.start();
+      }
     });
   }
 
@@ -204,7 +237,9 @@ export class VisiwiseDeliveryRuntime
     const { shutdownTimeoutMs } = this.config.delivery;
     // The strategies bound their own waits; this bound holds even if one of them did not.
     await settleWithin(
-      this.strategy?.drain(shutdownTimeoutMs) ?? Promise.resolve(),
+      Promise.all(
+        [...this.endpoints.values()].map(({ strategy }) => strategy.drain(shutdownTimeoutMs)),
+      ),
       shutdownTimeoutMs + SHUTDOWN_SLACK_MS,
     );
   }
@@ -216,9 +251,15 @@ export class VisiwiseDeliveryRuntime
     this.monitor?.stop();
     const grace = CONNECTION_CLOSE_GRACE_MS + SHUTDOWN_SLACK_MS;
     await Promise.all([
-      settleWithin(this.strategy?.close() ?? Promise.resolve(), grace),
+      settleWithin(
+        Promise.all([...this.endpoints.values()].map(({ strategy }) => strategy.close())),
+        grace,
+      ),
       (async () => {
-        await settleWithin(this.store?.close?.() ?? Promise.resolve(), CONNECTION_CLOSE_GRACE_MS);
+        await settleWithin(
+          Promise.all([...this.userStores].map((store) => store.close?.() ?? Promise.resolve())),
+          CONNECTION_CLOSE_GRACE_MS,
+        );
         await Promise.all(
           this.clients.map(async (client) => {
             await settleWithin(client.quit(), CONNECTION_CLOSE_GRACE_MS);
@@ -239,15 +280,12 @@ export class VisiwiseDeliveryRuntime
     return this.monitor;
   }
 
-  /** Hands a verified event to the configured delivery mode. */
+  /** Hands a verified event to the delivery mode of the endpoint that received it. */
   deliver(event: AnyVisiwiseEvent, trace?: DeliveryTrace): Promise<VisiwiseAckStatus> {
-    if (!this.strategy) {
-      throw new Error('VisiwiseDeliveryRuntime used before module initialisation');
-    }
-    return this.strategy.deliver(event, trace);
+    return this.endpointDelivery(event.endpoint).strategy.deliver(event, trace);
   }
 
-  /** The delivery mode (health details). */
+  /** The delivery mode (health details): the first endpoint's. */
   get mode(): VisiwiseDeliveryMode {
     return this.config.delivery.mode;
   }
@@ -257,11 +295,20 @@ export class VisiwiseDeliveryRuntime
     return this.monitor?.isUp;
   }
 
-  /** Whether this process's queue worker runs; undefined when it runs none. */
+  /**
+   * Whether this process's queue workers run (false if any of them does not); undefined when it
+   * runs none.
+   */
   workerRunning(): boolean | undefined {
-    return this.strategy instanceof QueueDeliveryStrategy
-      ? this.strategy.workerRunning()
-      : undefined;
+    let running: boolean | undefined;
+    for (const { strategy } of this.endpoints.values()) {
+      const worker =
+        strategy instanceof QueueDeliveryStrategy ? strategy.workerRunning() : undefined;
+      if (worker !== undefined) {
+        running = (running ?? true) && worker;
+      }
+    }
+    return running;
   }
 
   /** Whether deliveries are still accepted (false once shutdown began). */
@@ -274,24 +321,38 @@ export class VisiwiseDeliveryRuntime
     return this.getDeadLetters().count();
   }
 
-  /** Keeps a verified delivery that is not a usable event in the dead letters of the mode. */
+  /** Keeps a verified delivery that is not a usable event in its endpoint's dead letters. */
   keepUnparseable(delivery: UnparseableVisiwiseDelivery): Promise<VisiwiseAckStatus> {
-    if (!this.strategy) {
-      throw new Error('VisiwiseDeliveryRuntime used before module initialisation');
-    }
-    return this.strategy.keepUnparseable(delivery);
+    return this.endpointDelivery(
+      delivery.endpoint ?? DEFAULT_ENDPOINT_NAME,
+    ).strategy.keepUnparseable(delivery);
   }
 
-  /** The dead letters of the configured mode. */
-  getDeadLetters(): VisiwiseDeadLetterSet {
+  /** The dead letters of every endpoint. */
+  getDeadLetters(): EndpointDeadLetters {
     if (!this.deadLetters) {
       throw new Error('VisiwiseDeliveryRuntime used before module initialisation');
     }
     return this.deadLetters;
   }
 
+  private endpointDelivery(name: string): EndpointDelivery {
+    const found = this.endpoints.get(name);
+    if (found === undefined) {
+      throw new Error(
+        this.endpoints.size === 0
+          ? 'VisiwiseDeliveryRuntime used before module initialisation'
+          : `VisiwiseDeliveryRuntime: no endpoint named "${name}"`,
+      );
+    }
+    return found;
+  }
+
   /** Reads a kept delivery's body anew and delivers it if it is an event now (in-process modes). */
-  private async redeliver(kept: UnparseableVisiwiseDelivery): Promise<boolean> {
+  private async redeliver(
+    endpoint: ResolvedEndpoint,
+    kept: UnparseableVisiwiseDelivery,
+  ): Promise<boolean> {
     const parsed = readDeliveryEnvelope(this.config, {
       rawBody: unparseableBody(kept),
       parsedBody: undefined,
@@ -300,40 +361,48 @@ export class VisiwiseDeliveryRuntime
       return false;
     }
     const signedAt = new Date(Number(kept.headers['svix-timestamp']) * 1000);
-    await this.deliver(toEvent(parsed.envelope, { id: kept.id, timestamp: signedAt }, new Date()));
+    await this.deliver(
+      toEvent(parsed.envelope, { id: kept.id, timestamp: signedAt }, new Date(), {
+        endpoint: endpoint.name,
+        tenant: kept.tenant,
+      }),
+    );
     return true;
   }
 
-  private async createDeadLetterStore(): Promise<DeadLetterStore> {
-    const { deadLetters } = this.config.delivery;
+  private async createDeadLetterStore(delivery: ResolvedDeliveryConfig): Promise<DeadLetterStore> {
+    const { deadLetters } = delivery;
     if (deadLetters.store === 'memory') {
       return new MemoryDeadLetterStore(deadLetters.maxEntries);
     }
-    // The idempotency store's connection when there is one: dead letters are written rarely.
-    const client =
-      this.clients[0] ??
-      (await this.connect({
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 1,
-        commandTimeout: COMMAND_TIMEOUT_MS,
-      }));
-    return new RedisDeadLetterStore(client, deadLetters.keyPrefix);
+    // The stores' connection: dead letters are written rarely.
+    return new RedisDeadLetterStore(await this.sharedStoreClient(), deadLetters.keyPrefix);
   }
 
-  private async createStore(): Promise<VisiwiseIdempotencyStore> {
-    const { idempotency } = this.config.delivery;
+  private async createStore(endpoint: ResolvedEndpoint): Promise<VisiwiseIdempotencyStore> {
+    const { idempotency } = endpoint.delivery;
     if (typeof idempotency.store === 'object') {
-      return idempotency.store;
+      this.userStores.add(idempotency.store);
+      // One store object for several endpoints: the same svix-id on two of them is two deliveries.
+      return this.config.endpoints.length > 1
+        ? new NamespacedIdempotencyStore(idempotency.store, `${endpoint.name}/`)
+        : idempotency.store;
     }
     if (idempotency.store === 'memory') {
       return new MemoryIdempotencyStore({ maxEntries: idempotency.maxEntries });
     }
-    const client = await this.connect({
+    return new RedisIdempotencyStore(await this.sharedStoreClient(), {
+      keyPrefix: idempotency.keyPrefix,
+    });
+  }
+
+  private async sharedStoreClient(): Promise<RedisClient> {
+    this.storeClient ??= await this.connect({
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
       commandTimeout: COMMAND_TIMEOUT_MS,
     });
-    return new RedisIdempotencyStore(client, { keyPrefix: idempotency.keyPrefix });
+    return this.storeClient;
   }
 
   private requireMonitor(): RedisConnectionMonitor {
@@ -346,17 +415,19 @@ export class VisiwiseDeliveryRuntime
 
   /** What an outage of the configured Redis stops, as the one "down" log line names it. */
   private redisFeatures(): string[] {
-    const { mode, idempotency, deadLetters } = this.config.delivery;
-    const features: string[] = [];
-    if (idempotency.store === 'redis') {
-      features.push('dedupe');
+    const features = new Set<string>();
+    for (const { delivery } of this.config.endpoints) {
+      const { mode, idempotency, deadLetters } = delivery;
+      if (idempotency.store === 'redis') {
+        features.add('dedupe');
+      }
+      if (mode === 'queue') {
+        features.add('queue').add('dead letters');
+      } else if (deadLetters.store === 'redis') {
+        features.add('dead letters');
+      }
     }
-    if (mode === 'queue') {
-      features.push('queue', 'dead letters');
-    } else if (deadLetters.store === 'redis') {
-      features.push('dead letters');
-    }
-    return features;
+    return [...features];
   }
 
   private redisOptions(): VisiwiseRedisConnection {

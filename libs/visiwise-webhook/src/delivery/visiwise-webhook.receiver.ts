@@ -12,6 +12,8 @@ import {
 import { VisiwiseWebhookException, refusalAnswer } from '../http/visiwise-webhook.exception';
 import { VisiwiseTelemetry } from '../observability/visiwise-telemetry';
 import type { VerifiedWebhookRequest } from '../http/webhook-request';
+import type { ResolvedEndpoint } from '../endpoints/endpoint-config';
+import type { DeliveryRoute } from '../observability/delivery-answer.interface';
 import { LOGGER_CONTEXT, VISIWISE_WEBHOOK_CONFIG } from '../visiwise-webhook.constants';
 import type { VisiwiseWebhookConfig } from '../visiwise-webhook.config';
 import type { VisiwiseAckStatus } from './delivery-strategy.interface';
@@ -30,8 +32,8 @@ const MAX_CHECKED_TYPES = 1000;
 @Injectable()
 export class VisiwiseWebhookReceiver {
   private readonly logger = new Logger(LOGGER_CONTEXT);
-  // Event type -> whether this process hands it to a handler (see hasHandlers).
-  private readonly handledTypes = new Map<string, boolean>();
+  // Endpoint -> event type -> whether this process hands it to a handler (see hasHandlers).
+  private readonly handledTypes = new Map<ResolvedEndpoint, Map<string, boolean>>();
 
   constructor(
     @Inject(VISIWISE_WEBHOOK_CONFIG) private readonly config: VisiwiseWebhookConfig,
@@ -66,13 +68,20 @@ export class VisiwiseWebhookReceiver {
           invalidPayloadMessage(envelope.type, envelope.issues),
         );
       }
-      if (!this.hasHandlers(type)) {
-        this.telemetry.noHandler(type, 'receive');
+      const { endpoint } = verified;
+      if (!this.hasHandlers(type, endpoint)) {
+        this.telemetry.noHandler(type, 'receive', endpoint.name);
       }
-      const event = toEvent(envelope, verified.delivery, new Date());
+      const event = toEvent(envelope, verified.delivery, new Date(), {
+        endpoint: endpoint.name,
+        tenant: verified.tenant,
+      });
       return this.observe(verified, type, this.runtime.deliver(event, verified.trace), undefined);
     } catch (error) {
-      this.telemetry.answered(verified.trace, refusalAnswer(error, verified.delivery, type));
+      this.telemetry.answered(
+        verified.trace,
+        refusalAnswer(error, verified.delivery, type, routeOf(verified)),
+      );
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
   }
@@ -88,6 +97,8 @@ export class VisiwiseWebhookReceiver {
     return pending.then(
       (status) => {
         this.telemetry.answered(trace, {
+          endpoint: verified.endpoint.name,
+          tenant: verified.tenant,
           outcome: status === 'received' ? 'accepted' : status,
           reason: unparseable,
           status: 200,
@@ -98,7 +109,10 @@ export class VisiwiseWebhookReceiver {
         return status;
       },
       (error: unknown) => {
-        this.telemetry.answered(trace, refusalAnswer(error, verified.delivery, type));
+        this.telemetry.answered(
+          trace,
+          refusalAnswer(error, verified.delivery, type, routeOf(verified)),
+        );
         throw error;
       },
     );
@@ -110,25 +124,35 @@ export class VisiwiseWebhookReceiver {
    * registered at bootstrap, so the answer is kept. In queue mode the handlers may live in other
    * processes: the worker reports a type it has no handler for.
    */
-  private hasHandlers(type: string): boolean {
-    const known = this.handledTypes.get(type);
+  private hasHandlers(type: string, endpoint: ResolvedEndpoint): boolean {
+    let handledTypes = this.handledTypes.get(endpoint);
+    if (handledTypes === undefined) {
+      handledTypes = new Map();
+      this.handledTypes.set(endpoint, handledTypes);
+    }
+    const known = handledTypes.get(type);
     if (known !== undefined) {
       return known;
     }
-    const handlerCount = this.publisher.handlerCount(type);
-    const queue = this.config.delivery.mode === 'queue';
-    if (this.handledTypes.size < MAX_CHECKED_TYPES) {
-      this.handledTypes.set(type, handlerCount > 0 || queue);
+    const handlerCount = this.publisher.handlerCount(type, endpoint.name);
+    const queue = endpoint.delivery.mode === 'queue';
+    if (handledTypes.size < MAX_CHECKED_TYPES) {
+      handledTypes.set(type, handlerCount > 0 || queue);
     }
     if (handlerCount === 0) {
       if (!queue) {
-        this.logger.warn(noHandlerLogMessage(type));
+        this.logger.warn(noHandlerLogMessage(type, endpoint.name));
       }
     } else if (!isBuiltInEventType(type)) {
       this.logger.log(unknownTypeLogMessage(type));
     }
     return handlerCount > 0 || queue;
   }
+}
+
+/** The endpoint and tenant of a verified request, as the telemetry labels them. */
+function routeOf(verified: VerifiedWebhookRequest): DeliveryRoute {
+  return { endpoint: verified.endpoint.name, tenant: verified.tenant };
 }
 
 /** What the dead letters keep of a verified body that is not a usable envelope. */
@@ -142,6 +166,8 @@ function toUnparseable(
   return {
     kind: 'unparseable',
     id: delivery.id,
+    endpoint: verified.endpoint.name,
+    ...(verified.tenant === undefined ? {} : { tenant: verified.tenant }),
     reason,
     message,
     receivedAt: new Date().toISOString(),

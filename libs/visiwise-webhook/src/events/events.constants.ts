@@ -18,3 +18,13 @@ export const WILDCARD = '*';
 export const EVENT_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 
 export const eventNameFor = (type: string): string => `${EVENT_NAME_PREFIX}${type}`;
+
+/**
+ * EventEmitter2 name of the handlers of one type that take it from one endpoint only
+ * (`@OnVisiwiseEvent(type, { endpoint })`). Endpoint names have no ':', types neither.
+ */
+export const endpointEventNameFor = (endpoint: string, type: string): string =>
+  `visiwise:${endpoint}:${type}`;
+
+/** EventEmitter2 name of wildcard handlers that take every event of one endpoint only. */
+export const endpointAnyEventNameFor = (endpoint: string): string => `visiwise:any:${endpoint}`;

@@ -32,10 +32,15 @@ export const handlerFailedLogMessage = (id: string, type: string, handlerCount: 
   `Handler failed for Visiwise event ${id} (${type}); ${handlerCount} handler(s) ran. The delivery ` +
   'is answered 500 so Visiwise retries it.';
 
-export const noHandlerLogMessage = (type: string): string =>
-  `No @OnVisiwiseEvent handler (of this type or '*') for "${type}" events; they are acknowledged ` +
-  'and dropped.';
+export const noHandlerLogMessage = (type: string, endpoint: string): string =>
+  `No @OnVisiwiseEvent handler (of this type or '*') for "${type}" events` +
+  (endpoint === 'default' ? '' : ` of endpoint "${endpoint}"`) +
+  '; they are acknowledged and dropped.';
 
 export const unknownTypeLogMessage = (type: string): string =>
   `Received Visiwise events of type "${type}", which this package does not type; they are ` +
   "acknowledged and passed to the handlers of that type and the wildcard ('*') handlers.";
+
+export const invalidHandlerEndpointMessage = (endpoint: string): string =>
+  `@OnVisiwiseEvent: ${JSON.stringify(endpoint.slice(0, 80))} is not an endpoint name: give one ` +
+  "name or a non-empty list of names (letters, digits, '-' and '_').";

@@ -1,6 +1,14 @@
 import { OnEvent } from '@nestjs/event-emitter';
-import { ANY_EVENT_NAME, EVENT_TYPE_PATTERN, WILDCARD, eventNameFor } from './events.constants';
-import { invalidHandlerTypeMessage } from './events.messages';
+import type { VisiwiseEndpointName } from '../visiwise-webhook-options.interface';
+import {
+  ANY_EVENT_NAME,
+  EVENT_TYPE_PATTERN,
+  WILDCARD,
+  endpointAnyEventNameFor,
+  endpointEventNameFor,
+  eventNameFor,
+} from './events.constants';
+import { invalidHandlerEndpointMessage, invalidHandlerTypeMessage } from './events.messages';
 import type {
   AnyVisiwiseEvent,
   VisiwiseEventOf,
@@ -24,6 +32,18 @@ export type VisiwiseHandlerDecorator<K extends VisiwiseEventSelector> = <
   descriptor: TypedPropertyDescriptor<T>,
 ) => void;
 
+/** Options of {@link OnVisiwiseEvent}. */
+export interface VisiwiseHandlerOptions {
+  /**
+   * Only events received by this endpoint (or these endpoints). Typed from
+   * `VisiwiseEndpointRegistry` when the application declares its endpoint names there.
+   * @default every endpoint
+   */
+  endpoint?: VisiwiseEndpointName | readonly VisiwiseEndpointName[];
+}
+
+const ENDPOINT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
 /**
  * Marks a provider method as a handler of Visiwise events:
  *
@@ -37,20 +57,28 @@ export type VisiwiseHandlerDecorator<K extends VisiwiseEventSelector> = <
  * event does not compile. Handlers are awaited; a handler that throws or rejects makes the
  * delivery fail (HTTP 500) so Visiwise retries it. Unlike a plain `@OnEvent`, errors are never
  * suppressed. Needs `EventEmitterModule.forRoot()` in the application.
+ *
+ * With several endpoints, a handler receives the events of every endpoint unless it names some:
+ * `@OnVisiwiseEvent('shipment.tracked', { endpoint: 'eu' })` (or a list). `event.endpoint` says
+ * which endpoint received an event.
  */
 export function OnVisiwiseEvent<const K extends VisiwiseEventSelector>(
   types: K | readonly K[],
+  options: VisiwiseHandlerOptions = {},
 ): VisiwiseHandlerDecorator<K> {
   const selectors: readonly string[] = Array.isArray(types) ? types : [types as K];
-  const names = selectors.map((type) => {
-    if (type === WILDCARD) {
-      return ANY_EVENT_NAME;
-    }
-    // Checked at run time too: the types do not reach JavaScript callers or `as` casts.
-    if (!EVENT_TYPE_PATTERN.test(type)) {
+  const endpoints = endpointsOf(options.endpoint);
+  const names = selectors.flatMap((type) => {
+    if (type !== WILDCARD && !EVENT_TYPE_PATTERN.test(type)) {
+      // Checked at run time too: the types do not reach JavaScript callers or `as` casts.
       throw new TypeError(invalidHandlerTypeMessage(type));
     }
-    return eventNameFor(type);
+    if (endpoints === undefined) {
+      return [type === WILDCARD ? ANY_EVENT_NAME : eventNameFor(type)];
+    }
+    return endpoints.map((endpoint) =>
+      type === WILDCARD ? endpointAnyEventNameFor(endpoint) : endpointEventNameFor(endpoint, type),
+    );
   });
   // @nestjs/event-emitter suppresses handler errors by default; an event we could not handle must
   // fail the delivery instead, so that Visiwise retries it.
@@ -60,4 +88,21 @@ export function OnVisiwiseEvent<const K extends VisiwiseEventSelector>(
       decorate(target, propertyKey, descriptor);
     }
   };
+}
+
+/** The endpoints a handler is limited to, validated; undefined for every endpoint. */
+function endpointsOf(option: VisiwiseHandlerOptions['endpoint']): readonly string[] | undefined {
+  if (option === undefined) {
+    return undefined;
+  }
+  const endpoints: readonly unknown[] = Array.isArray(option) ? option : [option];
+  if (endpoints.length === 0) {
+    throw new TypeError(invalidHandlerEndpointMessage('[]'));
+  }
+  return endpoints.map((endpoint) => {
+    if (typeof endpoint !== 'string' || !ENDPOINT_NAME_PATTERN.test(endpoint)) {
+      throw new TypeError(invalidHandlerEndpointMessage(String(endpoint)));
+    }
+    return endpoint;
+  });
 }

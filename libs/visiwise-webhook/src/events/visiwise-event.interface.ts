@@ -1,3 +1,4 @@
+import type { VisiwiseEndpointName } from '../visiwise-webhook-options.interface';
 import type { VisiwiseShipment } from './shipment.interface';
 import type {
   VisiwiseShipmentArrivalTimeChanged,
@@ -74,6 +75,13 @@ export interface VisiwiseEvent<K extends string = VisiwiseEventType> {
    * park or skip such an event (`payloadValidation: 'strict'` refuses them with a 400 instead).
    */
   readonly issues: readonly string[];
+  /**
+   * The name of the endpoint that received the event: `default` for the module's single endpoint,
+   * else the key of `endpoints` (see `@OnVisiwiseEvent(type, { endpoint })`).
+   */
+  readonly endpoint: VisiwiseEndpointName;
+  /** The tenant of a tenant endpoint's route (`tenants` option); undefined on other endpoints. */
+  readonly tenant: string | undefined;
 }
 
 /** Distributes over a union of types: `VisiwiseEventOf<'a' | 'b'>` = `VisiwiseEvent<'a'> | VisiwiseEvent<'b'>`. */

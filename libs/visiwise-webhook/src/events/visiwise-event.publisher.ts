@@ -1,7 +1,12 @@
 import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { VisiwiseConfigurationError } from '../signature/visiwise-configuration.error';
-import { ANY_EVENT_NAME, eventNameFor } from './events.constants';
+import {
+  ANY_EVENT_NAME,
+  endpointAnyEventNameFor,
+  endpointEventNameFor,
+  eventNameFor,
+} from './events.constants';
 import { missingEventEmitterMessage } from './events.messages';
 import type { AnyVisiwiseEvent } from './visiwise-event.interface';
 import { VISIWISE_DELIVERY_FAILED_EVENT } from '../delivery/delivery.constants';
@@ -17,6 +22,13 @@ export interface VisiwisePublishOutcome {
 
 type Listener = (...args: unknown[]) => unknown;
 
+/** The emitter names an event of one type from one endpoint is handed out under. */
+interface EventNames {
+  readonly typed: string;
+  readonly endpointTyped: string;
+  readonly endpointAny: string;
+}
+
 // Event types whose emitter name is remembered (see VisiwiseEventPublisher.eventName).
 const MAX_REMEMBERED_NAMES = 1000;
 
@@ -27,7 +39,8 @@ const MAX_REMEMBERED_NAMES = 1000;
  */
 @Injectable()
 export class VisiwiseEventPublisher implements OnModuleInit {
-  private readonly eventNames = new Map<string, string>();
+  // endpoint -> type -> the emitter names its handlers listen on
+  private readonly names = new Map<string, Map<string, EventNames>>();
 
   constructor(@Optional() private readonly emitter?: EventEmitter2) {}
 
@@ -37,15 +50,24 @@ export class VisiwiseEventPublisher implements OnModuleInit {
     }
   }
 
-  /** How many handlers (type-specific and wildcard) an event of this type reaches in this process. */
-  handlerCount(type: string): number {
+  /**
+   * How many handlers (type-specific and wildcard, for every endpoint or for this one) an event of
+   * this type from this endpoint reaches in this process.
+   */
+  handlerCount(type: string, endpoint: string): number {
     const emitter = this.emitter;
     return emitter
-      ? emitter.listeners(eventNameFor(type)).length + emitter.listeners(ANY_EVENT_NAME).length
+      ? emitter.listeners(eventNameFor(type)).length +
+          emitter.listeners(ANY_EVENT_NAME).length +
+          emitter.listeners(endpointEventNameFor(endpoint, type)).length +
+          emitter.listeners(endpointAnyEventNameFor(endpoint)).length
       : 0;
   }
 
-  /** Whether a handler subscribes to this type by name (wildcard handlers not counted). */
+  /**
+   * Whether a handler subscribes to this type by name, from every endpoint (wildcard handlers and
+   * endpoint-filtered ones not counted: their names are not looked up per type).
+   */
   hasTypedHandler(type: string): boolean {
     return (this.emitter?.listeners(eventNameFor(type)).length ?? 0) > 0;
   }
@@ -62,25 +84,40 @@ export class VisiwiseEventPublisher implements OnModuleInit {
     }
     // EventEmitter2.emitAsync would reject on the first failure while other handlers still run;
     // calling the registered listeners ourselves lets us wait for all of them.
-    const typed = emitter.listeners(this.eventName(event.type)) as Listener[];
+    const names = this.eventNames(event.endpoint, event.type);
+    const typed = emitter.listeners(names.typed) as Listener[];
     const any = emitter.listeners(ANY_EVENT_NAME) as Listener[];
-    const listeners = any.length === 0 && typed.length === 1 ? typed : [...typed, ...any];
+    const endpointTyped = emitter.listeners(names.endpointTyped) as Listener[];
+    const endpointAny = emitter.listeners(names.endpointAny) as Listener[];
+    const listeners =
+      any.length === 0 && endpointTyped.length === 0 && endpointAny.length === 0
+        ? typed
+        : [...typed, ...endpointTyped, ...any, ...endpointAny];
     const handlerCount = listeners.length;
     return callAll(emitter, listeners, event).then((errors) => ({ handlerCount, errors }));
   }
 
-  // The same string for a type every time: the emitter looks listeners up by name, and a name
-  // built per delivery would first be looked up in V8's string table. Bounded: types come from
-  // the sender.
-  private eventName(type: string): string {
-    let name = this.eventNames.get(type);
-    if (name === undefined) {
-      name = eventNameFor(type);
-      if (this.eventNames.size < MAX_REMEMBERED_NAMES) {
-        this.eventNames.set(type, name);
+  // The same strings for an endpoint and type every time: the emitter looks listeners up by name,
+  // and names built per delivery would first be looked up in V8's string table. Bounded: types
+  // come from the sender.
+  private eventNames(endpoint: string, type: string): EventNames {
+    let byType = this.names.get(endpoint);
+    if (byType === undefined) {
+      byType = new Map();
+      this.names.set(endpoint, byType);
+    }
+    let names = byType.get(type);
+    if (names === undefined) {
+      names = {
+        typed: eventNameFor(type),
+        endpointTyped: endpointEventNameFor(endpoint, type),
+        endpointAny: endpointAnyEventNameFor(endpoint),
+      };
+      if (byType.size < MAX_REMEMBERED_NAMES) {
+        byType.set(type, names);
       }
     }
-    return name;
+    return names;
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { AbstractHttpAdapter } from '@nestjs/core';
+import { ENDPOINT_ROUTES } from '../endpoints/endpoint-routes';
 
 /*
  * Nest's platform JSON parser runs before any guard, and a body it cannot parse is answered 400
@@ -9,9 +10,34 @@ import type { AbstractHttpAdapter } from '@nestjs/core';
  * route, and every other error, is left to the platform.
  */
 
-/** The route this applies to: POST on this exact path (global prefix included, no trailing slash). */
+/**
+ * The routes this applies to: POST on this path (global prefix included, no trailing slash) and
+ * on the endpoint and tenant segments under it that the module mounts (ENDPOINT_ROUTES).
+ */
 export interface WebhookRoute {
   readonly path: string;
+}
+
+/** Whether a concrete request path is the module's path or one or two segments under it. */
+function isModulePath(requestPath: string, route: WebhookRoute): boolean {
+  const path = withoutTrailingSlash(requestPath).toLowerCase();
+  const base = route.path.toLowerCase();
+  if (path === base) {
+    return true;
+  }
+  if (!path.startsWith(`${base}/`)) {
+    return false;
+  }
+  const rest = path.slice(base.length + 1).split('/');
+  return rest.length <= 2 && rest.every((segment) => segment !== '');
+}
+
+/** Whether a route pattern being registered is one of the module's own. */
+function isModuleRoute(url: string, route: WebhookRoute): boolean {
+  const path = withoutTrailingSlash(url);
+  return ENDPOINT_ROUTES.some(
+    (suffix) => path === withoutTrailingSlash(`${route.path}/${suffix}`.replace(/\/+/g, '/')),
+  );
 }
 
 /** `/prefix/path`, with single slashes, the form both platforms match against. */
@@ -90,7 +116,7 @@ function throwBackToExpressRoute(app: ExpressApp, route: WebhookRoute): void {
       (error as ParseFailure | undefined)?.type === 'entity.parse.failed' &&
       req.method === 'POST' &&
       Buffer.isBuffer(req.rawBody) &&
-      withoutTrailingSlash(req.path) === route.path
+      isModulePath(req.path, route)
     ) {
       req.body = undefined;
       next();
@@ -108,7 +134,7 @@ function retryFastifyRouteWithoutBody(app: FastifyApp, route: WebhookRoute): voi
   const retried = new WeakSet();
   app.addHook('onRoute', (options) => {
     const methods = Array.isArray(options.method) ? options.method : [options.method];
-    if (!methods.includes('POST') || withoutTrailingSlash(options.url) !== route.path) {
+    if (!methods.includes('POST') || !isModuleRoute(options.url, route)) {
       return;
     }
     const { handler, errorHandler: routeErrorHandler } = options;

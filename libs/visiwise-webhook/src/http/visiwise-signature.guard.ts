@@ -1,6 +1,14 @@
 import { CanActivate, ExecutionContext, Inject, Injectable, Logger } from '@nestjs/common';
 import { VisiwiseSignatureError } from '../signature/visiwise-signature.error';
-import type { VerifiedVisiwiseDelivery } from '../signature/visiwise-webhook-verifier';
+import {
+  VisiwiseWebhookVerifier,
+  type VerifiedVisiwiseDelivery,
+} from '../signature/visiwise-webhook-verifier';
+import { type MatchedEndpoint, matchEndpoint } from '../endpoints/endpoint-routes';
+import { noStaticVerifierMessage, unknownEndpointMessage } from '../endpoints/endpoints.messages';
+import { VisiwiseWebhookEndpoints } from '../endpoints/visiwise-webhook-endpoints.service';
+import type { DeliveryTrace } from '../observability/visiwise-tracing';
+import type { DeliveryRoute } from '../observability/delivery-answer.interface';
 import { VISIWISE_WEBHOOK_CONFIG, LOGGER_CONTEXT } from '../visiwise-webhook.constants';
 import type { VisiwiseWebhookConfig } from '../visiwise-webhook.config';
 import {
@@ -23,6 +31,13 @@ import {
   platformParsedBody,
 } from './webhook-request';
 
+/** The endpoint and tenant of a match, as the telemetry labels them. */
+function routeOf(matched: MatchedEndpoint | undefined): DeliveryRoute | undefined {
+  return matched === undefined
+    ? undefined
+    : { endpoint: matched.endpoint.name, tenant: matched.tenant };
+}
+
 /**
  * Lets a request through only if it is an authentic, fresh Visiwise delivery: JSON content type,
  * valid svix-* headers, timestamp within tolerance, and a signature over the raw bytes made with
@@ -42,9 +57,10 @@ export class VisiwiseSignatureGuard implements CanActivate {
   constructor(
     @Inject(VISIWISE_WEBHOOK_CONFIG) private readonly config: VisiwiseWebhookConfig,
     private readonly telemetry: VisiwiseTelemetry,
+    private readonly endpoints: VisiwiseWebhookEndpoints,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') {
       throw new Error(unsupportedContextMessage(context.getType()));
     }
@@ -54,33 +70,72 @@ export class VisiwiseSignatureGuard implements CanActivate {
     // Only the module's own endpoint reads the result and answers for the delivery; on an
     // application's route the guard records nothing and observes nothing.
     if (!isReceivingController(context.getClass())) {
-      this.check(request);
+      const verifier = this.config.verifier;
+      if (verifier === undefined) {
+        throw new Error(noStaticVerifierMessage());
+      }
+      this.verify(this.precheck(request), request, verifier);
       return true;
     }
     const trace = this.telemetry.beginDelivery();
-    let verified;
+    let matched: MatchedEndpoint | undefined;
     try {
-      verified = this.check(request);
+      matched = matchEndpoint(this.config, request.params);
+      if (matched === undefined) {
+        throw new VisiwiseWebhookException('unknown_endpoint', unknownEndpointMessage());
+      }
+      const rawBody = this.precheck(request);
+      const { endpoint, tenant } = matched;
+      const verifier =
+        endpoint.verifier ?? this.endpoints.tenantVerifier(endpoint.name, tenant ?? '');
+      if (!(verifier instanceof VisiwiseWebhookVerifier)) {
+        const route = matched;
+        // Refusals are recorded once: here for the asynchronous path, below for the other.
+        return verifier
+          .then((resolved) => this.accept(request, rawBody, resolved, route, trace))
+          .catch((error: unknown) => {
+            this.telemetry.answered(
+              trace,
+              refusalAnswer(error, undefined, undefined, routeOf(route)),
+            );
+            throw error;
+          });
+      }
+      return this.accept(request, rawBody, verifier, matched, trace);
     } catch (error) {
-      this.telemetry.answered(trace, refusalAnswer(error, undefined, undefined));
+      this.telemetry.answered(trace, refusalAnswer(error, undefined, undefined, routeOf(matched)));
       throw error;
     }
+  }
+
+  /**
+   * Verifies with the endpoint's (or tenant's) verifier and hands the delivery to the controller;
+   * a refusal is thrown to the caller, which records it.
+   */
+  private accept(
+    request: WebhookHttpRequest,
+    rawBody: Buffer,
+    verifier: VisiwiseWebhookVerifier,
+    matched: MatchedEndpoint,
+    trace: DeliveryTrace | undefined,
+  ): true {
+    const delivery = this.verify(rawBody, request, verifier);
     markVerified(request, {
-      delivery: verified.delivery,
-      rawBody: verified.rawBody,
+      delivery,
+      rawBody,
       headers: request.headers,
-      parsedBody: platformParsedBody(request, verified.rawBody),
+      parsedBody: platformParsedBody(request, rawBody),
       trace,
+      endpoint: matched.endpoint,
+      tenant: matched.tenant,
     });
     return true;
   }
 
-  /** Every check of a delivery, cheapest first; returns the verified delivery and its bytes. */
-  private check(request: WebhookHttpRequest): {
-    readonly delivery: VerifiedVisiwiseDelivery;
-    readonly rawBody: Buffer;
-  } {
-    // Cheapest checks first: nothing below costs a hash until the request could be genuine.
+  /** Every check before the signature, cheapest first; returns the bytes to verify. */
+  private precheck(request: WebhookHttpRequest): Buffer {
+    // Cheapest checks first: nothing below costs a hash (or a tenant lookup) until the request
+    // could be genuine.
     const { allowList, maxBodyBytes } = this.config.http;
     if (allowList && !allowList.allows(request.ip)) {
       throw new VisiwiseWebhookException('ip_not_allowed', ipNotAllowedMessage());
@@ -95,7 +150,7 @@ export class VisiwiseSignatureGuard implements CanActivate {
     if (rawBody.length > maxBodyBytes) {
       throw new VisiwiseWebhookException('payload_too_large', payloadTooLargeMessage(maxBodyBytes));
     }
-    return { delivery: this.verify(rawBody, request), rawBody };
+    return rawBody;
   }
 
   /** The exact bytes received. Override to read them from elsewhere (a custom body parser). */
@@ -114,10 +169,17 @@ export class VisiwiseSignatureGuard implements CanActivate {
     throw new VisiwiseWebhookException('raw_body_unavailable', rawBodyUnavailableResponseMessage());
   }
 
-  /** Verifies the delivery; maps a verification failure to a 401 with its reason. */
-  protected verify(rawBody: Buffer, request: WebhookHttpRequest): VerifiedVisiwiseDelivery {
+  /**
+   * Verifies the delivery with the verifier of the endpoint (or tenant) it reached; maps a
+   * verification failure to a 401 with its reason.
+   */
+  protected verify(
+    rawBody: Buffer,
+    request: WebhookHttpRequest,
+    verifier: VisiwiseWebhookVerifier,
+  ): VerifiedVisiwiseDelivery {
     try {
-      return this.config.verifier.verify(rawBody, request.headers);
+      return verifier.verify(rawBody, request.headers);
     } catch (error) {
       if (error instanceof VisiwiseSignatureError) {
         throw new VisiwiseWebhookException(error.reason, error.message);

@@ -1,6 +1,7 @@
 import { Controller, HttpCode, HttpStatus, Post, Req, Type, UseGuards } from '@nestjs/common';
 import type { VisiwiseAckStatus } from '../delivery/delivery-strategy.interface';
 import { VisiwiseWebhookReceiver } from '../delivery/visiwise-webhook.receiver';
+import { ENDPOINT_ROUTES } from '../endpoints/endpoint-routes';
 import { VisiwiseSignatureGuard } from './visiwise-signature.guard';
 import { receivesVerifiedDelivery, takeVerified } from './webhook-request';
 
@@ -27,7 +28,8 @@ export function createVisiwiseWebhookController(
     constructor(private readonly receiver: VisiwiseWebhookReceiver) {}
 
     // Svix treats any 2xx as success; 200 (not Nest's default 201 for POST) is what it documents.
-    @Post()
+    // The path itself, and the segments of named endpoints and tenants (see ENDPOINT_ROUTES).
+    @Post([...ENDPOINT_ROUTES])
     @HttpCode(HttpStatus.OK)
     async receive(@Req() request: object): Promise<VisiwiseWebhookAck> {
       const verified = takeVerified(request);

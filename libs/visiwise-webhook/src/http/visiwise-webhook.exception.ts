@@ -1,6 +1,9 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import type { VisiwiseEnvelopeProblem } from '../events/visiwise-event.parser';
-import type { VisiwiseDeliveryAnswer } from '../observability/delivery-answer.interface';
+import type {
+  DeliveryRoute,
+  VisiwiseDeliveryAnswer,
+} from '../observability/delivery-answer.interface';
 import type { VisiwiseSignatureFailureReason } from '../signature/visiwise-signature.error';
 
 /**
@@ -20,7 +23,9 @@ export type VisiwiseWebhookRejectionReason =
   | 'delivery_in_progress'
   | 'store_unavailable'
   | 'queue_unavailable'
-  | 'shutting_down';
+  | 'shutting_down'
+  | 'unknown_endpoint'
+  | 'tenant_lookup_failed';
 
 /** The HTTP status of each rejection reason. */
 export function statusForReason(reason: VisiwiseWebhookRejectionReason): HttpStatus {
@@ -45,12 +50,15 @@ export function statusForReason(reason: VisiwiseWebhookRejectionReason): HttpSta
       return HttpStatus.BAD_REQUEST;
     case 'delivery_in_progress':
       return HttpStatus.CONFLICT;
+    case 'unknown_endpoint':
+      return HttpStatus.NOT_FOUND;
     case 'raw_body_unavailable':
     case 'handler_failed':
       return HttpStatus.INTERNAL_SERVER_ERROR;
     case 'store_unavailable':
     case 'queue_unavailable':
     case 'shutting_down':
+    case 'tenant_lookup_failed':
       return HttpStatus.SERVICE_UNAVAILABLE;
     default: {
       const unreachable: never = reason;
@@ -63,6 +71,7 @@ const STATUS_TEXT: Readonly<Partial<Record<HttpStatus, string>>> = {
   [HttpStatus.BAD_REQUEST]: 'Bad Request',
   [HttpStatus.UNAUTHORIZED]: 'Unauthorized',
   [HttpStatus.FORBIDDEN]: 'Forbidden',
+  [HttpStatus.NOT_FOUND]: 'Not Found',
   [HttpStatus.PAYLOAD_TOO_LARGE]: 'Payload Too Large',
   [HttpStatus.CONFLICT]: 'Conflict',
   [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: 'Unsupported Media Type',
@@ -110,9 +119,12 @@ export function refusalAnswer(
   error: unknown,
   delivery: { readonly id: string; readonly timestamp: Date } | undefined,
   type: string | undefined,
+  route: DeliveryRoute | undefined,
 ): VisiwiseDeliveryAnswer {
   const known = error instanceof VisiwiseWebhookException;
   return {
+    endpoint: route?.endpoint,
+    tenant: route?.tenant,
     outcome: 'rejected',
     reason: known ? error.reason : 'internal_error',
     status: known ? error.getStatus() : 500,

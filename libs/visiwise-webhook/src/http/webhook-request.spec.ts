@@ -7,6 +7,8 @@ import {
   takeVerified,
 } from './webhook-request';
 import type { VerifiedWebhookRequest } from './webhook-request';
+import { resolveEndpoints } from '../endpoints/endpoint-config';
+import { generateVisiwiseWebhookSecret } from '../testing/sign-visiwise-webhook';
 
 const verified: VerifiedWebhookRequest = {
   delivery: { id: 'msg_1', timestamp: new Date(0) },
@@ -14,6 +16,8 @@ const verified: VerifiedWebhookRequest = {
   headers: {},
   parsedBody: {},
   trace: undefined,
+  endpoint: resolveEndpoints({ secret: generateVisiwiseWebhookSecret() }, () => [])[0]!,
+  tenant: undefined,
 };
 
 describe('markVerified / takeVerified', () => {

@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { ResolvedEndpoint } from '../endpoints/endpoint-config';
 import type { DeliveryTrace } from '../observability/visiwise-tracing';
 import type { VerifiedVisiwiseDelivery } from '../signature/visiwise-webhook-verifier';
 
@@ -14,6 +15,8 @@ export interface WebhookHttpRequest {
   readonly body?: unknown;
   /** Client address as the platform computed it (honours Express `trust proxy` / Fastify `trustProxy`). */
   readonly ip?: string;
+  /** The route's parameters (which endpoint and tenant the path names). */
+  readonly params?: Readonly<Record<string, string | undefined>>;
 }
 
 /** A request that passed the signature guard, with the exact bytes that were verified. */
@@ -29,6 +32,10 @@ export interface VerifiedWebhookRequest {
    * produced `request.body`; undefined otherwise (then the receiver parses `rawBody` itself).
    */
   readonly parsedBody: object | undefined;
+  /** The endpoint the request reached. */
+  readonly endpoint: ResolvedEndpoint;
+  /** The tenant of a tenant endpoint's route; undefined otherwise. */
+  readonly tenant: string | undefined;
 }
 
 // Verified deliveries on their way from the guard to the module's controller, keyed by request:

@@ -9,12 +9,20 @@
  */
 export type VisiwiseDeliveryOutcome = 'accepted' | 'duplicate' | 'unparseable' | 'rejected';
 
+/** Which endpoint (and tenant) a request reached. */
+export interface DeliveryRoute {
+  /** The endpoint's name; undefined for a path that is no endpoint. */
+  readonly endpoint: string | undefined;
+  /** The tenant of a tenant endpoint's route; undefined otherwise. */
+  readonly tenant: string | undefined;
+}
+
 /**
  * The one decided answer to one request to the webhook endpoint, as every observer (metrics,
  * traces) sees it. The receive path builds it once, where the answer is decided, so that the
  * observers never disagree about what happened.
  */
-export interface VisiwiseDeliveryAnswer {
+export interface VisiwiseDeliveryAnswer extends Partial<DeliveryRoute> {
   /** What happened to the delivery. */
   readonly outcome: VisiwiseDeliveryOutcome;
   /**

@@ -54,6 +54,7 @@ describe('resolveObservabilityOptions', () => {
       prefix: DEFAULT_METRICS_PREFIX,
       deliveryLagBuckets: DEFAULT_DELIVERY_LAG_BUCKETS,
       handlerDurationBuckets: DEFAULT_HANDLER_DURATION_BUCKETS,
+      tenantLabel: false,
     });
     expect(resolved.tracing).toBe(api);
     expect(debug).toEqual([]);

@@ -59,6 +59,12 @@ export interface VisiwiseMetricsOptions {
   prefix?: string;
   /** Histogram buckets. */
   buckets?: VisiwiseMetricsBuckets;
+  /**
+   * Add a `tenant` label to `deliveries_total` (tenant endpoints). Off by default: one series per
+   * tenant grows without bound with your customer count; turn it on only when that count is small.
+   * @default false
+   */
+  tenantLabel?: boolean;
 }
 
 /** Metrics and tracing options of the webhook module (see docs/OBSERVABILITY.md). */
@@ -86,6 +92,7 @@ export interface ResolvedMetricsOptions {
   readonly prefix: string;
   readonly deliveryLagBuckets: readonly number[];
   readonly handlerDurationBuckets: readonly number[];
+  readonly tenantLabel: boolean;
 }
 
 /** Resolved observability options; `undefined` parts are off (internal). */
@@ -182,6 +189,10 @@ function resolveMetrics(
   ) {
     throw new VisiwiseConfigurationError(invalidMetricsRegistryMessage());
   }
+  const tenantLabel = given['tenantLabel'] ?? false;
+  if (typeof tenantLabel !== 'boolean') {
+    throw new VisiwiseConfigurationError(invalidMetricsOptionMessage());
+  }
   const buckets = given['buckets'] ?? {};
   if (!isRecord(buckets)) {
     throw new VisiwiseConfigurationError(invalidBucketsMessage('metrics.buckets'));
@@ -200,6 +211,7 @@ function resolveMetrics(
       'metrics.buckets.handlerDurationSeconds',
       DEFAULT_HANDLER_DURATION_BUCKETS,
     ),
+    tenantLabel,
   };
 }
 

@@ -5,7 +5,7 @@ export const tracingOffDebugMessage = (): string =>
   '@opentelemetry/api is not installed, so tracing is off (npm install @opentelemetry/api turns it on).';
 
 export const invalidMetricsOptionMessage = (): string =>
-  '`metrics` must be true, false or an object { registry?, prefix?, buckets? }.';
+  '`metrics` must be true, false or an object { registry?, prefix?, buckets?, tenantLabel? }.';
 
 export const invalidMetricsPrefixMessage = (prefix: string): string =>
   `\`metrics.prefix\` must match [a-zA-Z_:][a-zA-Z0-9_:]* (a Prometheus metric name prefix); got "${prefix}".`;

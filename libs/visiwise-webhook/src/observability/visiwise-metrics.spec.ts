@@ -57,6 +57,8 @@ const NOW = Date.UTC(2025, 0, 1, 12, 0, 0);
 
 function answer(overrides: Partial<VisiwiseDeliveryAnswer>): VisiwiseDeliveryAnswer {
   return {
+    endpoint: 'default',
+    tenant: undefined,
     outcome: 'accepted',
     reason: undefined,
     status: 200,
@@ -93,6 +95,7 @@ describe('VisiwiseMetrics', () => {
         outcome: 'accepted',
         reason: 'none',
         type: 'shipment.tracked',
+        endpoint: 'default',
       }),
     ).toBe(2);
     expect(
@@ -100,6 +103,7 @@ describe('VisiwiseMetrics', () => {
         outcome: 'duplicate',
         reason: 'none',
         type: 'shipment.tracked',
+        endpoint: 'default',
       }),
     ).toBe(1);
     expect(
@@ -107,6 +111,7 @@ describe('VisiwiseMetrics', () => {
         outcome: 'rejected',
         reason: 'invalid_signature',
         type: 'none',
+        endpoint: 'default',
       }),
     ).toBe(1);
     expect(await registry.metrics()).toContain(
@@ -134,58 +139,74 @@ describe('VisiwiseMetrics', () => {
 
   it('records handler durations by type and outcome, and counts failures', async () => {
     const metrics = VisiwiseMetrics.create(metricsOn(registry), clock);
-    metrics.handled('shipment.tracked', true, 0.02);
-    metrics.handled('shipment.tracked', false, 3);
-    metrics.handled('shipment.tracked', false, 0.001);
+    metrics.handled('shipment.tracked', 'default', true, 0.02);
+    metrics.handled('shipment.tracked', 'default', false, 3);
+    metrics.handled('shipment.tracked', 'default', false, 0.001);
 
     const name = 'visiwise_webhook_handler_duration_seconds';
     expect(
-      await value(registry, `${name}_count`, { type: 'shipment.tracked', outcome: 'ok' }),
+      await value(registry, `${name}_count`, {
+        type: 'shipment.tracked',
+        outcome: 'ok',
+        endpoint: 'default',
+      }),
     ).toBe(1);
     expect(
-      await value(registry, `${name}_count`, { type: 'shipment.tracked', outcome: 'failed' }),
+      await value(registry, `${name}_count`, {
+        type: 'shipment.tracked',
+        outcome: 'failed',
+        endpoint: 'default',
+      }),
     ).toBe(2);
     expect(
       await value(registry, `${name}_bucket`, {
         type: 'shipment.tracked',
         outcome: 'failed',
         le: '0.005',
+        endpoint: 'default',
       }),
     ).toBe(1);
     expect(
       await value(registry, 'visiwise_webhook_handler_failures_total', {
         type: 'shipment.tracked',
+        endpoint: 'default',
       }),
     ).toBe(2);
   });
 
   it('counts retries, dead letters by cause and missing handlers by site', async () => {
     const metrics = VisiwiseMetrics.create(metricsOn(registry), clock);
-    metrics.retried('shipment.tracked');
-    metrics.deadLettered('none', 'unparseable');
-    metrics.deadLettered('other', 'no_handler');
-    metrics.deadLettered('other', 'no_handler');
-    metrics.noHandler('other', 'worker');
+    metrics.retried('shipment.tracked', 'default');
+    metrics.deadLettered('none', 'unparseable', 'default');
+    metrics.deadLettered('other', 'no_handler', 'default');
+    metrics.deadLettered('other', 'no_handler', 'default');
+    metrics.noHandler('other', 'worker', 'default');
 
     expect(
-      await value(registry, 'visiwise_webhook_retries_total', { type: 'shipment.tracked' }),
+      await value(registry, 'visiwise_webhook_retries_total', {
+        type: 'shipment.tracked',
+        endpoint: 'default',
+      }),
     ).toBe(1);
     expect(
       await value(registry, 'visiwise_webhook_dead_letters_total', {
         type: 'none',
         cause: 'unparseable',
+        endpoint: 'default',
       }),
     ).toBe(1);
     expect(
       await value(registry, 'visiwise_webhook_dead_letters_total', {
         type: 'other',
         cause: 'no_handler',
+        endpoint: 'default',
       }),
     ).toBe(2);
     expect(
       await value(registry, 'visiwise_webhook_no_handler_total', {
         type: 'other',
         where: 'worker',
+        endpoint: 'default',
       }),
     ).toBe(1);
   });
@@ -217,6 +238,7 @@ describe('VisiwiseMetrics', () => {
         outcome: 'accepted',
         reason: 'none',
         type: 'shipment.tracked',
+        endpoint: 'default',
       }),
     ).toBe(2);
   });
@@ -237,10 +259,11 @@ describe('VisiwiseMetrics', () => {
     const resolved = resolveObservabilityOptions({ tracing: false });
     const metrics = VisiwiseMetrics.create(resolved.metrics!, clock);
     try {
-      metrics.retried('shipment.tracked');
+      metrics.retried('shipment.tracked', 'default');
       expect(
         await value(client.register, 'visiwise_webhook_retries_total', {
           type: 'shipment.tracked',
+          endpoint: 'default',
         }),
       ).toBe(1);
     } finally {
@@ -392,10 +415,10 @@ describe('VisiwiseMetrics', () => {
   it('records nothing and registers nothing when disabled', async () => {
     const metrics = VisiwiseMetrics.disabled();
     metrics.delivered(answer({}), 'shipment.tracked');
-    metrics.handled('shipment.tracked', false, 1);
-    metrics.retried('x');
-    metrics.deadLettered('x', 'failed');
-    metrics.noHandler('x', 'receive');
+    metrics.handled('shipment.tracked', 'default', false, 1);
+    metrics.retried('x', 'default');
+    metrics.deadLettered('x', 'failed', 'default');
+    metrics.noHandler('x', 'receive', 'default');
     metrics.watchQueue({ getJobCounts: () => Promise.resolve({}) }, 'q')();
     metrics.watchRedis({ isUp: true })();
     metrics.close();

@@ -7,6 +7,9 @@ import type { ResolvedMetricsOptions } from './observability-options';
 /** Label value of `reason` when there is none (accepted and duplicate deliveries). */
 export const NO_REASON_LABEL = 'none';
 
+/** The `endpoint` label of a request to a path that is no endpoint (404). */
+export const NO_ENDPOINT_LABEL = 'none';
+
 /** The BullMQ job states reported by `visiwise_webhook_queue_jobs`. */
 export const QUEUE_JOB_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 
@@ -57,13 +60,13 @@ interface WatchedQueue {
 }
 
 interface Instruments {
-  readonly deliveries: Counter<'outcome' | 'reason' | 'type'>;
+  readonly deliveries: Counter<'outcome' | 'reason' | 'type' | 'endpoint' | 'tenant'>;
   readonly lag: Histogram;
-  readonly handlerDuration: Histogram<'type' | 'outcome'>;
-  readonly handlerFailures: Counter<'type'>;
-  readonly retries: Counter<'type'>;
-  readonly deadLetters: Counter<'type' | 'cause'>;
-  readonly noHandler: Counter<'type' | 'where'>;
+  readonly handlerDuration: Histogram<'type' | 'outcome' | 'endpoint'>;
+  readonly handlerFailures: Counter<'type' | 'endpoint'>;
+  readonly retries: Counter<'type' | 'endpoint'>;
+  readonly deadLetters: Counter<'type' | 'cause' | 'endpoint'>;
+  readonly noHandler: Counter<'type' | 'where' | 'endpoint'>;
   readonly queueJobs: Gauge<'queue' | 'state'>;
 }
 
@@ -184,9 +187,12 @@ function createInstruments(options: ResolvedMetricsOptions, now: () => number): 
   return {
     deliveries: counter(
       'deliveries_total',
-      'Requests to the webhook endpoint, by outcome (accepted, duplicate, unparseable, rejected), ' +
-        "reason (rejection reason or envelope problem; 'none' otherwise) and event type.",
-      ['outcome', 'reason', 'type'],
+      'Requests to the webhook endpoints, by outcome (accepted, duplicate, unparseable, rejected), ' +
+        "reason (rejection reason or envelope problem; 'none' otherwise), event type and endpoint" +
+        (options.tenantLabel ? ' and tenant.' : '.'),
+      options.tenantLabel
+        ? ['outcome', 'reason', 'type', 'endpoint', 'tenant']
+        : ['outcome', 'reason', 'type', 'endpoint'],
     ),
     lag: histogram(
       'delivery_lag_seconds',
@@ -196,29 +202,29 @@ function createInstruments(options: ResolvedMetricsOptions, now: () => number): 
     ),
     handlerDuration: histogram(
       'handler_duration_seconds',
-      "Duration of one run of an event's handlers, by event type and outcome (ok, failed).",
-      ['type', 'outcome'],
+      "Duration of one run of an event's handlers, by event type, outcome (ok, failed) and endpoint.",
+      ['type', 'outcome', 'endpoint'],
       options.handlerDurationBuckets,
     ),
     handlerFailures: counter(
       'handler_failures_total',
-      "Runs of an event's handlers that failed, by event type.",
-      ['type'],
+      "Runs of an event's handlers that failed, by event type and endpoint.",
+      ['type', 'endpoint'],
     ),
     retries: counter(
       'retries_total',
-      'Queued events scheduled for another attempt after their handlers failed, by event type.',
-      ['type'],
+      'Queued events scheduled for another attempt after their handlers failed, by event type and endpoint.',
+      ['type', 'endpoint'],
     ),
     deadLetters: counter(
       'dead_letters_total',
-      'Events put in the dead letters, by event type and cause (failed, unparseable, no_handler).',
-      ['type', 'cause'],
+      'Events put in the dead letters, by event type, cause (failed, unparseable, no_handler) and endpoint.',
+      ['type', 'cause', 'endpoint'],
     ),
     noHandler: counter(
       'no_handler_total',
-      'Events for which no handler is registered, by event type and where (receive, worker).',
-      ['type', 'where'],
+      'Events for which no handler is registered, by event type, where (receive, worker) and endpoint.',
+      ['type', 'where', 'endpoint'],
     ),
     queueJobs,
   };
@@ -269,8 +275,13 @@ async function collectQueues(gauge: Gauge<'queue' | 'state'>, now: () => number)
  * nothing.
  */
 export class VisiwiseMetrics {
-  private readonly deliveryChildren = new Map<string, Map<string, Map<string, CounterChild>>>();
-  private readonly handlerChildren = new Map<string, HandlerChildren>();
+  // endpoint -> outcome -> reason -> type (tenants, when labelled, are not cached: unbounded).
+  private readonly deliveryChildren = new Map<
+    string,
+    Map<string, Map<string, Map<string, CounterChild>>>
+  >();
+  // endpoint -> type
+  private readonly handlerChildren = new Map<string, Map<string, HandlerChildren>>();
   private readonly unwatchers = new Set<VisiwiseUnwatch>();
   private redisUp: Gauge | undefined;
 
@@ -304,12 +315,19 @@ export class VisiwiseMetrics {
     if (instruments === undefined) {
       return;
     }
-    this.deliveryChild(
-      instruments,
-      answer.outcome,
-      answer.reason ?? NO_REASON_LABEL,
-      typeLabel,
-    ).inc();
+    const endpoint = answer.endpoint ?? NO_ENDPOINT_LABEL;
+    const reason = answer.reason ?? NO_REASON_LABEL;
+    if (this.options?.tenantLabel === true) {
+      instruments.deliveries.inc({
+        outcome: answer.outcome,
+        reason,
+        type: typeLabel,
+        endpoint,
+        tenant: answer.tenant ?? '',
+      });
+    } else {
+      this.deliveryChild(instruments, endpoint, answer.outcome, reason, typeLabel).inc();
+    }
     if (answer.signedAt !== undefined) {
       // A timestamp ahead of our clock (skew within the tolerance) is lag 0: a histogram's sum
       // must only grow, and a skew beyond the tolerance shows as timestamp_too_new rejections.
@@ -318,19 +336,24 @@ export class VisiwiseMetrics {
   }
 
   /** Records one run of an event's handlers. */
-  handled(typeLabel: string, ok: boolean, seconds: number): void {
+  handled(typeLabel: string, endpoint: string, ok: boolean, seconds: number): void {
     const instruments = this.instruments;
     if (instruments === undefined) {
       return;
     }
-    let children = this.handlerChildren.get(typeLabel);
+    let byType = this.handlerChildren.get(endpoint);
+    if (byType === undefined) {
+      byType = new Map();
+      this.handlerChildren.set(endpoint, byType);
+    }
+    let children = byType.get(typeLabel);
     if (children === undefined) {
       children = {
-        ok: instruments.handlerDuration.labels(typeLabel, 'ok'),
-        failed: instruments.handlerDuration.labels(typeLabel, 'failed'),
-        failures: instruments.handlerFailures.labels(typeLabel),
+        ok: instruments.handlerDuration.labels(typeLabel, 'ok', endpoint),
+        failed: instruments.handlerDuration.labels(typeLabel, 'failed', endpoint),
+        failures: instruments.handlerFailures.labels(typeLabel, endpoint),
       };
-      this.handlerChildren.set(typeLabel, children);
+      byType.set(typeLabel, children);
     }
     if (ok) {
       children.ok.observe(seconds);
@@ -341,18 +364,18 @@ export class VisiwiseMetrics {
   }
 
   /** Counts a queued event scheduled for another attempt. */
-  retried(typeLabel: string): void {
-    this.instruments?.retries.inc({ type: typeLabel });
+  retried(typeLabel: string, endpoint: string): void {
+    this.instruments?.retries.inc({ type: typeLabel, endpoint });
   }
 
   /** Counts an event put in the dead letters. */
-  deadLettered(typeLabel: string, cause: VisiwiseDeadLetterCause): void {
-    this.instruments?.deadLetters.inc({ type: typeLabel, cause });
+  deadLettered(typeLabel: string, cause: VisiwiseDeadLetterCause, endpoint: string): void {
+    this.instruments?.deadLetters.inc({ type: typeLabel, cause, endpoint });
   }
 
   /** Counts an event no handler subscribes to. */
-  noHandler(typeLabel: string, where: VisiwiseNoHandlerSite): void {
-    this.instruments?.noHandler.inc({ type: typeLabel, where });
+  noHandler(typeLabel: string, where: VisiwiseNoHandlerSite, endpoint: string): void {
+    this.instruments?.noHandler.inc({ type: typeLabel, where, endpoint });
   }
 
   /** Reports a queue's job counts on `queue_jobs`, read on scrape, until unwatched or closed. */
@@ -431,15 +454,21 @@ export class VisiwiseMetrics {
 
   private deliveryChild(
     instruments: Instruments,
+    endpoint: string,
     outcome: string,
     reason: string,
     type: string,
   ): CounterChild {
     // Nested maps instead of a joined key: no string is built per request.
-    let byReason = this.deliveryChildren.get(outcome);
+    let byOutcome = this.deliveryChildren.get(endpoint);
+    if (byOutcome === undefined) {
+      byOutcome = new Map();
+      this.deliveryChildren.set(endpoint, byOutcome);
+    }
+    let byReason = byOutcome.get(outcome);
     if (byReason === undefined) {
       byReason = new Map();
-      this.deliveryChildren.set(outcome, byReason);
+      byOutcome.set(outcome, byReason);
     }
     let byType = byReason.get(reason);
     if (byType === undefined) {
@@ -448,7 +477,7 @@ export class VisiwiseMetrics {
     }
     let child = byType.get(type);
     if (child === undefined) {
-      child = instruments.deliveries.labels(outcome, reason, type);
+      child = instruments.deliveries.labels(outcome, reason, type, endpoint);
       byType.set(type, child);
     }
     return child;

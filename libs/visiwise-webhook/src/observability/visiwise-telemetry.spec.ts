@@ -21,7 +21,9 @@ function telemetry(registry: client.Registry, isKnownType?: (type: string) => bo
   return VisiwiseTelemetry.create(resolved, isKnownType);
 }
 
-const answer = (type: string | undefined): VisiwiseDeliveryAnswer => ({
+const answer = (type: string | undefined, endpoint = 'default'): VisiwiseDeliveryAnswer => ({
+  endpoint,
+  tenant: undefined,
   outcome: 'accepted',
   reason: undefined,
   status: 200,
@@ -44,9 +46,9 @@ describe('VisiwiseTelemetry', () => {
     t.answered(undefined, answer(undefined));
 
     expect(await series(registry, 'visiwise_webhook_deliveries_total')).toEqual({
-      'outcome="accepted",reason="none",type="shipment.tracked"': 1,
-      'outcome="accepted",reason="none",type="other"': 2,
-      'outcome="accepted",reason="none",type="none"': 1,
+      'outcome="accepted",reason="none",type="shipment.tracked",endpoint="default"': 1,
+      'outcome="accepted",reason="none",type="other",endpoint="default"': 2,
+      'outcome="accepted",reason="none",type="none",endpoint="default"': 1,
     });
     expect(
       (await registry.metrics()).match(/^visiwise_webhook_delivery_lag_seconds_count \d+$/m)?.[0],
@@ -55,22 +57,22 @@ describe('VisiwiseTelemetry', () => {
 
   it('names the types the predicate knows (those the application subscribes to)', async () => {
     const t = telemetry(registry, (type) => type === 'invoice.paid');
-    t.answered(undefined, answer('invoice.paid'));
-    t.noHandler('shipment.tracked', 'receive');
-    t.deadLettered(undefined, 'unparseable');
-    t.retried('invoice.paid');
+    t.answered(undefined, answer('invoice.paid', 'eu'));
+    t.noHandler('shipment.tracked', 'receive', 'eu');
+    t.deadLettered(undefined, 'unparseable', 'us');
+    t.retried('invoice.paid', 'eu');
 
     expect(await series(registry, 'visiwise_webhook_deliveries_total')).toEqual({
-      'outcome="accepted",reason="none",type="invoice.paid"': 1,
+      'outcome="accepted",reason="none",type="invoice.paid",endpoint="eu"': 1,
     });
     expect(await series(registry, 'visiwise_webhook_no_handler_total')).toEqual({
-      'type="other",where="receive"': 1,
+      'type="other",where="receive",endpoint="eu"': 1,
     });
     expect(await series(registry, 'visiwise_webhook_dead_letters_total')).toEqual({
-      'type="none",cause="unparseable"': 1,
+      'type="none",cause="unparseable",endpoint="us"': 1,
     });
     expect(await series(registry, 'visiwise_webhook_retries_total')).toEqual({
-      'type="invoice.paid"': 1,
+      'type="invoice.paid",endpoint="eu"': 1,
     });
   });
 
@@ -79,27 +81,37 @@ describe('VisiwiseTelemetry', () => {
     const context = { mode: 'queue', attempt: 1, parent: undefined } as const;
     const done = { ok: true, handlerCount: 1 };
     await expect(
-      t.handle({ id: 'a', type: 'shipment.tracked' }, context, () => Promise.resolve(done)),
+      t.handle({ id: 'a', type: 'shipment.tracked', endpoint: 'default' }, context, () =>
+        Promise.resolve(done),
+      ),
     ).resolves.toBe(done);
-    await t.handle({ id: 'b', type: 'shipment.tracked' }, context, async () => {
-      await new Promise((resolve) => setTimeout(resolve, 30));
-      return { ok: false, handlerCount: 1 };
-    });
+    await t.handle(
+      { id: 'b', type: 'shipment.tracked', endpoint: 'default' },
+      context,
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        return { ok: false, handlerCount: 1 };
+      },
+    );
     await expect(
-      t.handle({ id: 'c', type: 'x.y' }, context, () => Promise.reject(new Error('bug'))),
+      t.handle({ id: 'c', type: 'x.y', endpoint: 'eu' }, context, () =>
+        Promise.reject(new Error('bug')),
+      ),
     ).rejects.toThrow('bug');
 
     expect(await series(registry, 'visiwise_webhook_handler_duration_seconds_count')).toEqual({
-      'type="shipment.tracked",outcome="ok"': 1,
-      'type="shipment.tracked",outcome="failed"': 1,
-      'type="other",outcome="failed"': 1,
+      'type="shipment.tracked",outcome="ok",endpoint="default"': 1,
+      'type="shipment.tracked",outcome="failed",endpoint="default"': 1,
+      'type="other",outcome="failed",endpoint="eu"': 1,
     });
     const sums = await series(registry, 'visiwise_webhook_handler_duration_seconds_sum');
-    expect(sums['type="shipment.tracked",outcome="failed"']).toBeGreaterThanOrEqual(0.025);
-    expect(sums['type="shipment.tracked",outcome="ok"']).toBeLessThan(0.025);
+    expect(
+      sums['type="shipment.tracked",outcome="failed",endpoint="default"'],
+    ).toBeGreaterThanOrEqual(0.025);
+    expect(sums['type="shipment.tracked",outcome="ok",endpoint="default"']).toBeLessThan(0.025);
     expect(await series(registry, 'visiwise_webhook_handler_failures_total')).toEqual({
-      'type="shipment.tracked"': 1,
-      'type="other"': 1,
+      'type="shipment.tracked",endpoint="default"': 1,
+      'type="other",endpoint="eu"': 1,
     });
   });
 
@@ -124,13 +136,15 @@ describe('VisiwiseTelemetry', () => {
     expect(t.carrier(trace)).toBeUndefined();
     const done = { ok: true, handlerCount: 0 };
     await expect(
-      t.handle({ id: 'a', type: 't' }, { mode: 'inline', attempt: 1, parent: trace }, () =>
-        Promise.resolve(done),
+      t.handle(
+        { id: 'a', type: 't', endpoint: 'default' },
+        { mode: 'inline', attempt: 1, parent: trace },
+        () => Promise.resolve(done),
       ),
     ).resolves.toBe(done);
-    t.retried('t');
-    t.deadLettered('t', 'failed');
-    t.noHandler('t', 'worker');
+    t.retried('t', 'default');
+    t.deadLettered('t', 'failed', 'default');
+    t.noHandler('t', 'worker', 'default');
     t.watchQueue({ getJobCounts: () => Promise.resolve({}) }, 'q');
     t.watchRedis({ isUp: true });
     t.close();

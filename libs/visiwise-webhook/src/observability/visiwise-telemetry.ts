@@ -88,7 +88,7 @@ export class VisiwiseTelemetry {
    * rejection passed on.
    */
   handle<T extends VisiwiseHandlingResult>(
-    event: { readonly id: string; readonly type: string },
+    event: { readonly id: string; readonly type: string; readonly endpoint: string },
     context: VisiwiseHandlingContext,
     run: () => Promise<T>,
   ): Promise<T> {
@@ -101,29 +101,39 @@ export class VisiwiseTelemetry {
     const started = performance.now();
     return this.tracing.handle(event, typeLabel, context, run).then(
       (result) => {
-        this.metrics.handled(typeLabel, result.ok, (performance.now() - started) / 1000);
+        this.metrics.handled(
+          typeLabel,
+          event.endpoint,
+          result.ok,
+          (performance.now() - started) / 1000,
+        );
         return result;
       },
       (error: unknown) => {
-        this.metrics.handled(typeLabel, false, (performance.now() - started) / 1000);
+        this.metrics.handled(
+          typeLabel,
+          event.endpoint,
+          false,
+          (performance.now() - started) / 1000,
+        );
         throw error;
       },
     );
   }
 
   /** Counts a queued event that will be retried. */
-  retried(type: string): void {
-    this.metrics.retried(this.labels.of(type));
+  retried(type: string, endpoint: string): void {
+    this.metrics.retried(this.labels.of(type), endpoint);
   }
 
   /** Counts an event put in the dead letters (`type` undefined when the body had none). */
-  deadLettered(type: string | undefined, cause: VisiwiseDeadLetterCause): void {
-    this.metrics.deadLettered(this.labels.of(type), cause);
+  deadLettered(type: string | undefined, cause: VisiwiseDeadLetterCause, endpoint: string): void {
+    this.metrics.deadLettered(this.labels.of(type), cause, endpoint);
   }
 
   /** Counts an event for which no handler is registered. */
-  noHandler(type: string, where: VisiwiseNoHandlerSite): void {
-    this.metrics.noHandler(this.labels.of(type), where);
+  noHandler(type: string, where: VisiwiseNoHandlerSite, endpoint: string): void {
+    this.metrics.noHandler(this.labels.of(type), where, endpoint);
   }
 
   /**

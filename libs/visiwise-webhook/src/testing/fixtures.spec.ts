@@ -268,6 +268,8 @@ describe('toVisiwiseEvent', () => {
       data: envelope.data,
       receivedAt,
       issues: [],
+      endpoint: 'default',
+      tenant: undefined,
     });
     const type: VisiwiseEventType = event.type;
     expect(type).toBe('shipment.tracked');

@@ -1,3 +1,5 @@
+import type { VisiwiseEndpointName } from '../visiwise-webhook-options.interface';
+import { DEFAULT_ENDPOINT_NAME, asEndpointName } from '../endpoints/endpoint-config';
 import { randomBytes } from 'node:crypto';
 import type {
   VisiwiseEvent,
@@ -31,6 +33,10 @@ export interface ToVisiwiseEventOptions {
   receivedAt?: Date;
   /** The payload issues the event carries, to test a handler's handling of them. @default [] */
   issues?: readonly string[];
+  /** The endpoint that received it. @default 'default' */
+  endpoint?: VisiwiseEndpointName;
+  /** The tenant of a tenant endpoint. @default undefined */
+  tenant?: string;
 }
 
 /**
@@ -53,6 +59,8 @@ export function toVisiwiseEvent<K extends VisiwiseEventType>(
     data: envelope.data as VisiwiseEvent<K>['data'],
     receivedAt: options.receivedAt ?? new Date(),
     issues: options.issues ?? [],
+    endpoint: options.endpoint ?? asEndpointName(DEFAULT_ENDPOINT_NAME),
+    tenant: options.tenant,
   };
 }
 
