@@ -135,3 +135,6 @@ export type {
   VisiwiseRedisHealth,
   VisiwiseWorkerHealth,
 } from './observability/visiwise-health.indicator';
+
+export { migrateVisiwiseInbox } from './postgres/migrate-visiwise-inbox';
+export type { VisiwisePostgresTableOptions } from './postgres/postgres-tables';
