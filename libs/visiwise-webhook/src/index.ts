@@ -138,3 +138,8 @@ export type {
 
 export { migrateVisiwiseInbox } from './postgres/migrate-visiwise-inbox';
 export type { VisiwisePostgresTableOptions } from './postgres/postgres-tables';
+export { PostgresIdempotencyStore } from './postgres/postgres-idempotency.store';
+export type {
+  PostgresIdempotencyStoreOptions,
+  PostgresPruneOptions,
+} from './postgres/postgres-idempotency.store';
