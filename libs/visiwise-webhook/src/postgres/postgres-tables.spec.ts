@@ -30,7 +30,7 @@ describe('InboxTables', () => {
     ['tablePrefix', 'p'.repeat(33)],
     ['tablePrefix', 42],
   ] as const)('refuses %s %j, naming the option', (option, value) => {
-    const create = () => new InboxTables({ [option]: value } as never);
+    const create = () => new InboxTables({ [option]: value });
     expect(create).toThrow(VisiwiseConfigurationError);
     expect(create).toThrow(invalidIdentifierMessage(option, value, option === 'schema' ? 63 : 32));
   });
