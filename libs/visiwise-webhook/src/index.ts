@@ -143,3 +143,18 @@ export type {
   PostgresIdempotencyStoreOptions,
   PostgresPruneOptions,
 } from './postgres/postgres-idempotency.store';
+export { PostgresDeliveryLog } from './postgres/postgres-delivery-log';
+export type {
+  VisiwiseDeliveryAttempt,
+  VisiwiseDeliveryAttemptInput,
+  VisiwiseDeliveryKey,
+  VisiwiseDeliveryLogEntry,
+  VisiwiseDeliveryLogFilter,
+  VisiwiseDeliveryLogPage,
+  VisiwiseDeliveryLogPageOptions,
+  VisiwiseDeliveryLogPruneOptions,
+  VisiwiseDeliveryLogStatus,
+  VisiwiseDeliveryLogSummary,
+  VisiwiseLoggedDelivery,
+  VisiwiseLoggedDeliveryDetail,
+} from './postgres/delivery-log.interface';

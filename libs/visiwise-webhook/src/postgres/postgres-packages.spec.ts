@@ -43,7 +43,8 @@ describe('pg, an optional peer dependency', () => {
     withoutPg(() => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const index = require('../index') as typeof import('../index');
-      expect(typeof index.VisiwiseWebhookModule).toBe('function');
+      expect(typeof index.PostgresDeliveryLog).toBe('function');
+      expect(typeof index.migrateVisiwiseInbox).toBe('function');
     });
   });
 });
