@@ -25,7 +25,8 @@ export const describeWithRedisServer: jest.Describe = HAS_REDIS_SERVER
 const PORT_MIN = 6400;
 const PORT_MAX = 6499;
 
-function portIsFree(port: number): Promise<boolean> {
+/** Whether nothing listens on the port of 127.0.0.1. */
+export function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => {

@@ -146,3 +146,26 @@ export type {
   VisiwiseRedisHealth,
   VisiwiseWorkerHealth,
 } from './observability/visiwise-health.indicator';
+
+export { migrateVisiwiseInbox } from './postgres/migrate-visiwise-inbox';
+export type { VisiwisePostgresTableOptions } from './postgres/postgres-tables';
+export { PostgresIdempotencyStore } from './postgres/postgres-idempotency.store';
+export type {
+  PostgresIdempotencyStoreOptions,
+  PostgresPruneOptions,
+} from './postgres/postgres-idempotency.store';
+export { PostgresDeliveryLog } from './postgres/postgres-delivery-log';
+export type {
+  VisiwiseDeliveryAttempt,
+  VisiwiseDeliveryAttemptInput,
+  VisiwiseDeliveryKey,
+  VisiwiseDeliveryLogEntry,
+  VisiwiseDeliveryLogFilter,
+  VisiwiseDeliveryLogPage,
+  VisiwiseDeliveryLogPageOptions,
+  VisiwiseDeliveryLogPruneOptions,
+  VisiwiseDeliveryLogStatus,
+  VisiwiseDeliveryLogSummary,
+  VisiwiseLoggedDelivery,
+  VisiwiseLoggedDeliveryDetail,
+} from './postgres/delivery-log.interface';

@@ -21,7 +21,7 @@ export const CLI_EXIT = {
   rejected: 1,
   /** Bad usage or input: unknown option, missing or malformed secret, unreadable or invalid file. */
   usage: 2,
-  /** The endpoint could not be reached or did not answer in time. */
+  /** The endpoint (or Redis, or the database) could not be reached or did not answer in time. */
   unreachable: 3,
 } as const;
 

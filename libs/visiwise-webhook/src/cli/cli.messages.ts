@@ -229,3 +229,46 @@ export const replayAllDoneMessage = (count: number): string =>
 /** The id is not in the failed set. */
 export const replayNotFoundMessage = (id: string): string =>
   `${id} is not in the failed set (never failed for good, already replayed, or another queue name)`;
+
+/* ----------------------------------- inbox ----------------------------------- */
+
+/** Description of `inbox` in `--help`. */
+export const inboxDescription = (): string =>
+  'manage the PostgreSQL tables of the Visiwise inbox (delivery log, idempotency claims)';
+
+/** Description of `inbox migrate` in `--help`. */
+export const inboxMigrateDescription = (): string =>
+  'create or update the inbox tables (applies pending migrations; safe to run from several places at once)';
+
+/** No database URL. */
+export const missingDatabaseMessage = (envName: string): string =>
+  `no database: pass --database-url <postgres://...> or set ${envName}`;
+
+/** The database URL is not a postgres:// URL (never quoted: it may hold a password). */
+export const invalidDatabaseUrlMessage = (): string =>
+  'the --database-url must be a postgres:// or postgresql:// URL, such as postgres://app@localhost:5432/app';
+
+/** PostgreSQL did not accept a connection; `where` has no credentials, `reason` is redacted. */
+export const postgresUnreachableCliMessage = (where: string, reason: string): string =>
+  `cannot reach PostgreSQL at ${where}: ${reason}`;
+
+/** A migration could not be applied (redacted). */
+export const inboxMigrateFailedMessage = (where: string, reason: string): string =>
+  `could not migrate the inbox tables at ${where}: ${reason}`;
+
+/** `inbox migrate` applied these versions. */
+export const migrationsAppliedLine = (
+  versions: readonly number[],
+  where: string,
+  schema: string,
+  tablePrefix: string,
+): string =>
+  `applied migration(s) ${versions.join(', ')} at ${where} (schema ${schema}, table prefix ${tablePrefix})\n`;
+
+/** `inbox migrate` found nothing to apply. */
+export const migrationsUpToDateLine = (
+  where: string,
+  schema: string,
+  tablePrefix: string,
+): string =>
+  `up to date: the inbox tables at ${where} (schema ${schema}, table prefix ${tablePrefix}) need no migration\n`;

@@ -103,6 +103,7 @@ describe('visiwise-webhook CLI (in-process)', () => {
       [['secret'], 'Usage: visiwise-webhook secret [options] [command]'],
       [['secret', 'generate'], 'Usage: visiwise-webhook secret generate [options]'],
       [['verify'], 'Usage: visiwise-webhook verify [options]'],
+      [['inbox', 'migrate'], 'Usage: visiwise-webhook inbox migrate [options]'],
     ])('%j --help prints usage and exits 0', async (command, usage) => {
       const run = await cli([...command, '--help']);
       expect(run).toMatchObject({ code: CLI_EXIT.ok, stderr: '' });

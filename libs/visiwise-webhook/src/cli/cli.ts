@@ -5,6 +5,7 @@ import { cliVersion } from './cli-version';
 import { CLI_EXIT, CLI_NAME, CLI_SECRET_ENV, CliExitCode } from './cli.constants';
 import { CliError } from './cli.error';
 import { errorLine, hintLine, programDescription, unexpectedErrorMessage } from './cli.messages';
+import { registerInboxCommand } from './inbox.command';
 import { registerReplayCommand } from './replay.command';
 import { registerSecretCommand } from './secret.command';
 import { registerSendCommand } from './send.command';
@@ -56,6 +57,7 @@ export function createVisiwiseWebhookProgram(
   registerSecretCommand(program, io, report);
   registerVerifyCommand(program, io, report);
   registerReplayCommand(program, io, report);
+  registerInboxCommand(program, io, report);
   program.addHelpText(
     'after',
     `\nExit codes: ${CLI_EXIT.ok} success, ${CLI_EXIT.rejected} delivery refused or capture not verified, ` +

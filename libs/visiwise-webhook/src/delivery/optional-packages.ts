@@ -41,7 +41,11 @@ type RedisConstructor = {
   new (options: Record<string, unknown>): RedisClient;
 };
 
-function requireOptional(name: string, packages: string, feature: string): unknown {
+/**
+ * `require()`s an optional peer dependency, or throws a configuration error that names the
+ * feature that needs it and the `npm install` that fixes it.
+ */
+export function requireOptional(name: string, packages: string, feature: string): unknown {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(name) as unknown;

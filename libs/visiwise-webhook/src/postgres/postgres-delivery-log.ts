@@ -1,0 +1,381 @@
+import type { Pool } from 'pg';
+import type {
+  VisiwiseDeliveryAttempt,
+  VisiwiseDeliveryAttemptInput,
+  VisiwiseDeliveryKey,
+  VisiwiseDeliveryLogEntry,
+  VisiwiseDeliveryLogFilter,
+  VisiwiseDeliveryLogPage,
+  VisiwiseDeliveryLogPageOptions,
+  VisiwiseDeliveryLogPruneOptions,
+  VisiwiseDeliveryLogStatus,
+  VisiwiseDeliveryLogSummary,
+  VisiwiseLoggedDelivery,
+  VisiwiseLoggedDeliveryDetail,
+} from './delivery-log.interface';
+import { invalidCursorMessage, invalidDateMessage } from './postgres.messages';
+import { InboxTables, type VisiwisePostgresTableOptions } from './postgres-tables';
+import { errorText, jsonb, pgText, positiveCount } from './postgres-values';
+
+/*
+ * Headers worth keeping with a delivery. The signature is deliberately not among them: the row is
+ * written only after the signature was verified, so it adds nothing to the record, while a
+ * signature next to its body in a table that a page shows and backups copy for weeks is material
+ * to replay that exact request (within the timestamp tolerance, or against a receiver that forgot
+ * the id). Nothing needs it later: a replay runs the handlers, not the HTTP endpoint.
+ */
+const KEPT_HEADERS = [
+  'svix-id',
+  'svix-timestamp',
+  'webhook-id',
+  'webhook-timestamp',
+  'content-type',
+  'user-agent',
+] as const;
+
+const STATUSES: readonly VisiwiseDeliveryLogStatus[] = [
+  'received',
+  'handled',
+  'failed',
+  'dead',
+  'unparseable',
+];
+
+const MAX_PAGE_SIZE = 500;
+
+// Every column but the body, plus an exact cursor: received_at in microseconds, which a JS Date
+// (milliseconds) would round, so that two rows in one millisecond never share or skip a page edge.
+const LISTED_COLUMNS = `endpoint, tenant, delivery_id, event_type, svix_timestamp, received_at,
+  headers, issues, tracking_refs, status, attempts, last_error, handled_at,
+  octet_length(raw_body) AS body_bytes,
+  to_char(received_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || ',' || seq AS cursor`;
+
+interface DeliveryRow {
+  endpoint: string;
+  tenant: string;
+  delivery_id: string;
+  event_type: string | null;
+  svix_timestamp: Date | null;
+  received_at: Date;
+  headers: Record<string, string>;
+  issues: string[];
+  tracking_refs: string[];
+  status: VisiwiseDeliveryLogStatus;
+  attempts: number;
+  last_error: string | null;
+  handled_at: Date | null;
+  body_bytes: number;
+  cursor: string;
+}
+
+interface AttemptRow {
+  attempt: number;
+  started_at: Date;
+  finished_at: Date;
+  outcome: 'handled' | 'failed';
+  error: string | null;
+}
+
+const CURSOR = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z),(\d{1,18})$/;
+
+function toDelivery(row: DeliveryRow): VisiwiseLoggedDelivery {
+  return {
+    endpoint: row.endpoint,
+    tenant: row.tenant,
+    deliveryId: row.delivery_id,
+    eventType: row.event_type,
+    svixTimestamp: row.svix_timestamp,
+    receivedAt: row.received_at,
+    headers: row.headers,
+    issues: row.issues,
+    trackingRefs: row.tracking_refs,
+    status: row.status,
+    attempts: row.attempts,
+    lastError: row.last_error,
+    handledAt: row.handled_at,
+    bodyBytes: row.body_bytes,
+  };
+}
+
+function keptHeaders(
+  headers: Readonly<Record<string, string | undefined>> | undefined,
+): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    const lower = name.toLowerCase();
+    if (value !== undefined && (KEPT_HEADERS as readonly string[]).includes(lower)) {
+      kept[lower] = value;
+    }
+  }
+  return kept;
+}
+
+/** Trimmed, upper-case, non-empty and distinct: how references are stored and searched. */
+function trackingRefs(refs: readonly string[] | undefined): string[] {
+  return [...new Set((refs ?? []).map((ref) => pgText(ref.trim().toUpperCase())))].filter(
+    (ref) => ref !== '',
+  );
+}
+
+function keyValues(key: VisiwiseDeliveryKey): [string, string, string] {
+  return [key.endpoint, key.tenant ?? '', key.deliveryId];
+}
+
+/**
+ * The delivery log in PostgreSQL (the `<prefix>deliveries` and `<prefix>attempts` tables of
+ * {@link migrateVisiwiseInbox}): every verified delivery with its raw body, status and attempts,
+ * for the inbox page, search and replay. Data access only: it decides nothing about handling.
+ *
+ * Rows are keyed (endpoint, tenant, delivery id). Error text is stored truncated to 2,000
+ * characters; signature headers are never stored.
+ */
+export class PostgresDeliveryLog {
+  private readonly t: InboxTables;
+  private readonly keyCondition = `endpoint = $1 AND tenant = $2 AND delivery_id = $3`;
+
+  /**
+   * @param pool the application's pg pool; the log never ends it.
+   * @throws VisiwiseConfigurationError for an invalid schema or prefix.
+   */
+  constructor(
+    private readonly pool: Pool,
+    options: VisiwisePostgresTableOptions = {},
+  ) {
+    this.t = new InboxTables(options);
+  }
+
+  /**
+   * Records a received delivery. Idempotent: a delivery already recorded (a Svix retry) is left
+   * as it is. Returns whether this call recorded it.
+   */
+  async record(entry: VisiwiseDeliveryLogEntry): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `INSERT INTO ${this.t.deliveries} (endpoint, tenant, delivery_id, event_type, svix_timestamp,
+         received_at, raw_body, headers, issues, tracking_refs, status, last_error)
+       VALUES ($1, $2, $3, $4, $5, coalesce($6, now()), $7, $8, $9, $10, $11, $12)
+       ON CONFLICT (endpoint, tenant, delivery_id) DO NOTHING`,
+      [
+        ...keyValues(entry),
+        entry.eventType === null ? null : pgText(entry.eventType),
+        entry.svixTimestamp ?? null,
+        entry.receivedAt ?? null,
+        Buffer.from(entry.rawBody.buffer, entry.rawBody.byteOffset, entry.rawBody.byteLength),
+        jsonb(keptHeaders(entry.headers)),
+        jsonb(entry.issues ?? []),
+        trackingRefs(entry.trackingRefs),
+        entry.status ?? 'received',
+        entry.error === undefined ? null : errorText(entry.error),
+      ],
+    );
+    return rowCount === 1;
+  }
+
+  /** Marks a delivery handled (now). Returns whether it is in the log. */
+  async markHandled(key: VisiwiseDeliveryKey): Promise<boolean> {
+    return this.update(key, `status = 'handled', handled_at = now()`, []);
+  }
+
+  /**
+   * Marks a delivery failed after attempt number `attempt` threw `error`. Returns whether it is in
+   * the log.
+   */
+  async markFailed(key: VisiwiseDeliveryKey, error: unknown, attempt: number): Promise<boolean> {
+    return this.update(
+      key,
+      `status = 'failed', attempts = greatest(attempts, $4::integer), last_error = $5`,
+      [positiveCount(attempt, 1, 'attempt'), errorText(error)],
+    );
+  }
+
+  /**
+   * Marks a delivery dead (no attempt left), with the last error when given. Returns whether it is
+   * in the log.
+   */
+  async markDead(key: VisiwiseDeliveryKey, error?: unknown): Promise<boolean> {
+    return this.update(key, `status = 'dead', last_error = coalesce($4, last_error)`, [
+      error === undefined ? null : errorText(error),
+    ]);
+  }
+
+  /**
+   * Records one handling attempt of a logged delivery (it must be recorded first). The same
+   * attempt number again replaces the row: a job re-run under the same number is one attempt.
+   */
+  async recordAttempt(
+    key: VisiwiseDeliveryKey,
+    attempt: VisiwiseDeliveryAttemptInput,
+  ): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO ${this.t.attempts}
+         (endpoint, tenant, delivery_id, attempt, started_at, finished_at, outcome, error)
+       VALUES ($1, $2, $3, $4, $5, coalesce($6, now()), $7, $8)
+       ON CONFLICT (endpoint, tenant, delivery_id, attempt) DO UPDATE
+         SET started_at = excluded.started_at, finished_at = excluded.finished_at,
+             outcome = excluded.outcome, error = excluded.error`,
+      [
+        ...keyValues(key),
+        positiveCount(attempt.attempt, 1, 'attempt'),
+        attempt.startedAt,
+        attempt.finishedAt ?? null,
+        attempt.outcome,
+        attempt.error === undefined ? null : errorText(attempt.error),
+      ],
+    );
+  }
+
+  /** One delivery with its raw body and attempts, or `undefined` when it is not in the log. */
+  async get(key: VisiwiseDeliveryKey): Promise<VisiwiseLoggedDeliveryDetail | undefined> {
+    const values = keyValues(key);
+    const [delivery, attempts] = await Promise.all([
+      this.pool.query<DeliveryRow & { raw_body: Buffer }>(
+        `SELECT ${LISTED_COLUMNS}, raw_body FROM ${this.t.deliveries} WHERE ${this.keyCondition}`,
+        values,
+      ),
+      this.pool.query<AttemptRow>(
+        `SELECT attempt, started_at, finished_at, outcome, error FROM ${this.t.attempts}
+          WHERE ${this.keyCondition} ORDER BY attempt`,
+        values,
+      ),
+    ]);
+    const [row] = delivery.rows;
+    if (row === undefined) {
+      return undefined;
+    }
+    const history: VisiwiseDeliveryAttempt[] = attempts.rows.map((attempt) => ({
+      attempt: attempt.attempt,
+      startedAt: attempt.started_at,
+      finishedAt: attempt.finished_at,
+      outcome: attempt.outcome,
+      error: attempt.error,
+    }));
+    return { ...toDelivery(row), rawBody: row.raw_body, history };
+  }
+
+  /**
+   * A page of deliveries, newest first, narrowed by `filter`. Keyset paging: the cursor is the
+   * last row's (received_at, seq), so a page costs the same however deep it is, and rows recorded
+   * meanwhile never shift or repeat the pages that follow.
+   *
+   * @throws RangeError for a cursor this method did not return.
+   */
+  async list(
+    filter: VisiwiseDeliveryLogFilter = {},
+    page: VisiwiseDeliveryLogPageOptions = {},
+  ): Promise<VisiwiseDeliveryLogPage> {
+    const limit = Math.min(positiveCount(page.limit, 50, 'limit'), MAX_PAGE_SIZE);
+    const conditions: string[] = [];
+    const values: unknown[] = [];
+    const where = (condition: (parameter: string) => string, value: unknown): void => {
+      values.push(value);
+      conditions.push(condition(`$${values.length}`));
+    };
+    if (filter.status !== undefined) where((p) => `status = ${p}`, filter.status);
+    if (filter.type !== undefined) where((p) => `event_type = ${p}`, filter.type);
+    if (filter.endpoint !== undefined) where((p) => `endpoint = ${p}`, filter.endpoint);
+    if (filter.tenant !== undefined) where((p) => `tenant = ${p}`, filter.tenant);
+    if (filter.receivedFrom !== undefined) {
+      where((p) => `received_at >= ${p}`, filter.receivedFrom);
+    }
+    if (filter.receivedBefore !== undefined) {
+      where((p) => `received_at < ${p}`, filter.receivedBefore);
+    }
+    const q = filter.q?.trim();
+    if (q !== undefined && q !== '') {
+      where((p) => `(delivery_id = ${p} OR tracking_refs @> ARRAY[upper(${p})::text])`, pgText(q));
+    }
+    if (page.cursor !== undefined) {
+      const match = CURSOR.exec(page.cursor);
+      if (!match) {
+        throw new RangeError(invalidCursorMessage());
+      }
+      values.push(match[1], match[2]);
+      conditions.push(
+        `(received_at, seq) < ($${values.length - 1}::timestamptz, $${values.length}::bigint)`,
+      );
+    }
+    values.push(limit + 1);
+    const { rows } = await this.pool.query<DeliveryRow>(
+      `SELECT ${LISTED_COLUMNS} FROM ${this.t.deliveries}
+        ${conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`}
+        ORDER BY received_at DESC, seq DESC LIMIT $${values.length}`,
+      values,
+    );
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    return rows.length > limit && last !== undefined
+      ? { items: items.map(toDelivery), nextCursor: last.cursor }
+      : { items: items.map(toDelivery) };
+  }
+
+  /** How many deliveries the log holds, by status and by event type (one scan of the table). */
+  async summary(): Promise<VisiwiseDeliveryLogSummary> {
+    const { rows } = await this.pool.query<{
+      by_type: boolean;
+      status: VisiwiseDeliveryLogStatus | null;
+      event_type: string | null;
+      count: string;
+    }>(
+      `SELECT GROUPING(status) = 1 AS by_type, status, event_type, count(*) AS count
+         FROM ${this.t.deliveries}
+        GROUP BY GROUPING SETS ((status), (event_type))`,
+    );
+    const byStatus = Object.fromEntries(STATUSES.map((status) => [status, 0])) as Record<
+      VisiwiseDeliveryLogStatus,
+      number
+    >;
+    const byType: { type: string | null; count: number }[] = [];
+    for (const row of rows) {
+      if (row.by_type) {
+        byType.push({ type: row.event_type, count: Number(row.count) });
+      } else if (row.status !== null) {
+        byStatus[row.status] = Number(row.count);
+      }
+    }
+    byType.sort((a, b) => b.count - a.count || String(a.type).localeCompare(String(b.type)));
+    const total = Object.values(byStatus).reduce((sum, count) => sum + count, 0);
+    return { total, byStatus, byType };
+  }
+
+  /**
+   * Deletes deliveries received before `olderThan`, with their attempts, in batches of
+   * `batchSize` rows per statement; returns how many deliveries it deleted. Dead and unparseable
+   * deliveries are kept whatever their age: they wait for a replay or an explicit decision.
+   *
+   * @throws RangeError for an invalid date or batch size.
+   */
+  async prune(options: VisiwiseDeliveryLogPruneOptions): Promise<number> {
+    const batchSize = positiveCount(options.batchSize, 1000, 'batchSize');
+    if (!(options.olderThan instanceof Date) || Number.isNaN(options.olderThan.getTime())) {
+      throw new RangeError(invalidDateMessage('olderThan'));
+    }
+    const prunable = `received_at < $1 AND status NOT IN ('dead', 'unparseable')`;
+    let deleted = 0;
+    for (;;) {
+      // Rows locked by a writer right now are skipped, never waited for; the outer condition is
+      // checked again in case a row changed status between the two reads.
+      const { rowCount } = await this.pool.query(
+        `DELETE FROM ${this.t.deliveries}
+          WHERE ctid IN (SELECT ctid FROM ${this.t.deliveries} WHERE ${prunable}
+                          LIMIT $2 FOR UPDATE SKIP LOCKED)
+            AND ${prunable}`,
+        [options.olderThan, batchSize],
+      );
+      deleted += rowCount ?? 0;
+      if ((rowCount ?? 0) < batchSize) {
+        return deleted;
+      }
+    }
+  }
+
+  private async update(
+    key: VisiwiseDeliveryKey,
+    assignments: string,
+    extra: readonly unknown[],
+  ): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE ${this.t.deliveries} SET ${assignments} WHERE ${this.keyCondition}`,
+      [...keyValues(key), ...extra],
+    );
+    return rowCount === 1;
+  }
+}
