@@ -29,6 +29,8 @@ export interface Scenario {
   readonly requiresRedis?: boolean;
   /** Whether `--quick` measures it. @default true */
   readonly quick?: boolean;
+  /** Appended to the webhook path the load posts to (a named endpoint's segment). */
+  readonly route?: string;
 }
 
 /** Keys of the Redis scenarios live under this prefix; the runner deletes them at the end. */
@@ -52,6 +54,11 @@ const QUEUE = {
   requiresRedis: true,
 } as const;
 
+// e0 ... e99, each with the module's secret (the bench's).
+const HUNDRED_ENDPOINTS = Object.fromEntries(
+  Array.from({ length: 100 }, (_, index) => [`e${String(index)}`, {}]),
+);
+
 export const SCENARIOS: readonly Scenario[] = [
   // A bare Nest POST route in an app with rawBody: true.
   { name: 'bare', app: 'bare' },
@@ -66,6 +73,14 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'queue', ...QUEUE },
   // The production shape: the worker in a process of its own.
   { name: 'queue-split', ...QUEUE, worker: 'separate' },
+  // A hundred named endpoints in one app, the load on the last one declared: the route lookup is
+  // a Map get, so this must cost what the single endpoint costs (issue 16).
+  {
+    name: 'endpoints-100',
+    app: 'module',
+    module: () => ({ metrics: true, tracing: true, endpoints: HUNDRED_ENDPOINTS }),
+    route: '/e99',
+  },
   // The memory store kept small, so that it is full after the warm-up: its RSS must stay flat.
   {
     name: 'store-capped',
@@ -82,9 +97,10 @@ export const STORE_CAP = 1_000;
 
 /**
  * The scenarios the fixed-rate phase measures, on each adapter: p99 of the module against the bare
- * route, and CPU per delivery of the module against the verifying guard at the same offered load.
+ * route, and CPU per delivery of the module against the verifying guard, and of a 100-endpoint app
+ * against the module's single endpoint, at the same offered load.
  */
-export const LATENCY_PAIR = ['bare', 'guard', 'module'] as const;
+export const LATENCY_PAIR = ['bare', 'guard', 'module', 'endpoints-100'] as const;
 
 /**
  * How much a run measures. http: closed-loop rounds; latency: open-loop at `fraction` of the bare

@@ -1,5 +1,5 @@
 /*
- * The targets of issue 15, in one place. All are ratios between scenarios measured in the same run
+ * The targets of issues 15 and 16, in one place. All are ratios between scenarios measured in the same run
  * (absolute figures drift between runs and machines; ratios far less), 1 KiB bodies, 10 connections.
  */
 import { KIB } from './lib/payload';
@@ -72,16 +72,17 @@ const latencyRatio =
     return { value, detail: `${x(value)}: ${ms} at ${bare.offeredRate.toFixed(0)} req/s` };
   };
 
+/** CPU per delivery of `top` over `bottom`'s in the fixed-rate phase (the same offered load). */
 const fixedRateCpuRatio =
-  (adapter: AdapterName): Measure =>
+  (adapter: AdapterName, top: string, bottom: string): Measure =>
   (results) => {
     const of = (scenario: string) =>
       results.latency?.find((entry) => entry.adapter === adapter && entry.scenario === scenario);
-    const [guard, module] = [of('guard'), of('module')];
-    if (!guard || !module) return undefined;
-    const value = guard.cpuMicros / module.cpuMicros;
-    const micros = `guard ${guard.cpuMicros.toFixed(0)} µs / module ${module.cpuMicros.toFixed(0)} µs`;
-    return { value, detail: `${x(value)}: ${micros} at ${module.offeredRate.toFixed(0)} req/s` };
+    const [a, b] = [of(top), of(bottom)];
+    if (!a || !b) return undefined;
+    const value = a.cpuMicros / b.cpuMicros;
+    const micros = `${top} ${a.cpuMicros.toFixed(0)} µs / ${bottom} ${b.cpuMicros.toFixed(0)} µs`;
+    return { value, detail: `${x(value)}: ${micros} at ${b.offeredRate.toFixed(0)} req/s` };
   };
 
 const rssDelta =
@@ -137,7 +138,13 @@ export const TARGETS: readonly Target[] = [
   ...ADAPTERS.map((adapter) => ({
     target: `guard CPU / module CPU per delivery at the same fixed rate, ${adapter}`,
     threshold: 'reported',
-    measure: fixedRateCpuRatio(adapter),
+    measure: fixedRateCpuRatio(adapter, 'guard', 'module'),
+  })),
+  ...ADAPTERS.map((adapter) => ({
+    target: `100-endpoint app CPU / single-endpoint module CPU at the same fixed rate, ${adapter}`,
+    threshold: '<= 1.10x',
+    measure: fixedRateCpuRatio(adapter, 'endpoints-100', 'module'),
+    pass: (value: number) => value <= 1.1,
   })),
   {
     target: 'queue CPU / module CPU per delivery, fastify',

@@ -165,7 +165,13 @@ async function measure(
   const children = [server.child, ...(server.worker ? [server.worker] : [])];
   const expected = plan.amount ?? Math.max(server.rate, 2_000) * (plan.durationSeconds ?? 0) * 1.3;
   const load = await runLoad(
-    { ...plan, port: server.port, path: `/${PATH}`, secret, presign: Math.ceil(expected) },
+    {
+      ...plan,
+      port: server.port,
+      path: `/${PATH}${server.scenario.route ?? ''}`,
+      secret,
+      presign: Math.ceil(expected),
+    },
     // The pool is signed by now: only the load itself is inside the window.
     () => Promise.all(children.map((child) => child.request({ type: 'start' }, 'started'))),
   );
