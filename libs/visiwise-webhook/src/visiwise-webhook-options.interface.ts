@@ -27,14 +27,60 @@ export interface VisiwiseRedisOptions {
 /** A Redis URL (`redis://user:pass@host:6379/0`, `rediss://` for TLS) or ioredis options. */
 export type VisiwiseRedisConnection = string | VisiwiseRedisOptions;
 
+/**
+ * PostgreSQL (driver `pg`, an optional peer dependency), for the delivery log (`inbox`), the
+ * idempotency store (`idempotency.store: 'postgres'`) and the pg-boss queue engine.
+ */
+export interface VisiwiseDatabaseOptions {
+  /** `postgres://user:password@host:5432/database`. Either this or `pool`. */
+  url?: string;
+  /**
+   * Your own `pg` Pool instead of a URL; the module never ends it. (Typed loosely so that apps
+   * without `@types/pg` compile; it must be a `pg.Pool`.)
+   */
+  pool?: object;
+  /** Schema of the package's tables. @default 'public' */
+  schema?: string;
+  /** Prefix of the package's table names. @default 'visiwise_' */
+  tablePrefix?: string;
+  /**
+   * Apply the package's migrations at start (`visiwise-webhook inbox migrate` does the same at
+   * deployment). They only create the package's own tables, never alter others.
+   * @default false
+   */
+  migrate?: boolean;
+  /**
+   * Longest wait for the database on the request path (recording a delivery, a claim) before
+   * answering 503, so that Visiwise retries instead of timing out.
+   * @default 5000
+   */
+  statementTimeoutMs?: number;
+}
+
+/** A PostgreSQL URL, or {@link VisiwiseDatabaseOptions}. */
+export type VisiwiseDatabaseConnection = string | VisiwiseDatabaseOptions;
+
+/** The delivery log in PostgreSQL (needs `database`). */
+export interface VisiwiseInboxOptions {
+  /**
+   * Deliveries older than this are pruned (dead and unparseable ones are kept until replayed).
+   * @default 30
+   */
+  retentionDays?: number;
+  /** How often this instance prunes. @default 3600 */
+  pruneIntervalSeconds?: number;
+  /** Rows deleted per statement while pruning (small batches hold locks briefly). @default 1000 */
+  pruneBatchSize?: number;
+}
+
 /** How deliveries are deduplicated by `svix-id`. */
 export interface VisiwiseIdempotencyOptions {
   /**
-   * `memory` (this process only, bounded), `redis` (shared by every instance; needs `redis`), or
-   * your own {@link VisiwiseIdempotencyStore}.
-   * @default 'redis' when the `redis` option is set, otherwise 'memory'
+   * `memory` (this process only, bounded), `redis` (shared by every instance; needs `redis`),
+   * `postgres` (shared; needs `database`), or your own {@link VisiwiseIdempotencyStore}.
+   * @default 'redis' when the `redis` option is set, else 'postgres' when `database` is, else 'memory'
    */
-  store?: 'memory' | 'redis' | VisiwiseIdempotencyStore;
+  store?: 'memory' | 'redis' | 'postgres' | VisiwiseIdempotencyStore;
   /**
    * How long a handled id is remembered. Must outlast Svix's retry horizon (~27.6 h).
    * @default 129600 (36 h)
@@ -52,8 +98,14 @@ export interface VisiwiseIdempotencyOptions {
   keyPrefix?: string;
 }
 
-/** The BullMQ queue of `delivery: 'queue'`. */
+/** The queue of `delivery: 'queue'`: BullMQ on Redis, or pg-boss on PostgreSQL. */
 export interface VisiwiseQueueOptions {
+  /**
+   * `bullmq` (needs `redis`) or `pg-boss` (needs `database`; pg-boss is an optional peer
+   * dependency).
+   * @default 'bullmq' when `redis` is set, otherwise 'pg-boss' when `database` is
+   */
+  engine?: 'bullmq' | 'pg-boss';
   /** Queue name (one per application). @default 'visiwise-webhooks' */
   name?: string;
   /** BullMQ key prefix in Redis. @default 'bull' */
@@ -91,11 +143,12 @@ export interface VisiwiseQueueOptions {
 /** Where the inline and background modes keep deliveries they could not read as events. */
 export interface VisiwiseDeadLetterOptions {
   /**
-   * `memory` (this process, bounded; lost on restart) or `redis` (shared, kept until replayed;
-   * needs `redis`). The queue mode keeps its dead letters in BullMQ's failed set instead.
-   * @default 'redis' when the `redis` option is set, otherwise 'memory'
+   * `memory` (this process, bounded; lost on restart), `redis` (shared, kept until replayed;
+   * needs `redis`) or `postgres` (the delivery log, status `unparseable`; needs `inbox`). The
+   * queue mode keeps its dead letters in its queue's failed jobs instead.
+   * @default 'redis' when the `redis` option is set, else 'postgres' with `inbox`, else 'memory'
    */
-  store?: 'memory' | 'redis';
+  store?: 'memory' | 'redis' | 'postgres';
   /** Most entries the memory store keeps (least recently added dropped first). @default 10000 */
   maxEntries?: number;
   /** Prefix of the Redis keys. @default 'visiwise:dead-letter:' */
@@ -303,8 +356,17 @@ export interface VisiwiseWebhookModuleOptions extends VisiwiseObservabilityOptio
    * @default 'inline'
    */
   delivery?: VisiwiseDeliveryMode;
-  /** Redis for the shared idempotency store and the queue. Required by `delivery: 'queue'`. */
+  /** Redis for the shared idempotency store and the BullMQ queue. */
   redis?: VisiwiseRedisConnection;
+  /** PostgreSQL for the delivery log, the shared idempotency store and the pg-boss queue. */
+  database?: VisiwiseDatabaseConnection;
+  /**
+   * Record every verified delivery in PostgreSQL before acknowledging it (needs `database`): what
+   * arrived, its payload issues, each handling attempt and its outcome, kept `retentionDays`. The
+   * database down means 503, and Visiwise retries. `true` for the defaults.
+   * @default false
+   */
+  inbox?: boolean | VisiwiseInboxOptions;
   /** Deduplication by `svix-id`. */
   idempotency?: VisiwiseIdempotencyOptions;
   /** The BullMQ queue of `delivery: 'queue'`. */

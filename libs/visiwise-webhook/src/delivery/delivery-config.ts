@@ -5,7 +5,13 @@ import type {
   VisiwiseWebhookModuleOptions,
 } from '../visiwise-webhook-options.interface';
 import {
+  deadLetterStoreNeedsInboxMessage,
   deadLetterStoreNeedsRedisMessage,
+  inboxNeedsDatabaseMessage,
+  invalidDatabaseMessage,
+  invalidQueueEngineMessage,
+  postgresStoreNeedsDatabaseMessage,
+  queueNeedsDatabaseMessage,
   invalidDeadLetterStoreMessage,
   invalidDeliveryModeMessage,
   invalidPositiveNumberMessage,
@@ -15,19 +21,41 @@ import {
   redisStoreNeedsRedisMessage,
 } from './delivery.messages';
 import type { VisiwiseIdempotencyStore } from './idempotency-store.interface';
+import type { Pool } from 'pg';
+
+/** The `database` option, resolved (internal). */
+export interface ResolvedDatabaseConfig {
+  readonly url: string | undefined;
+  readonly pool: Pool | undefined;
+  readonly schema: string | undefined;
+  readonly tablePrefix: string | undefined;
+  readonly migrate: boolean;
+  readonly statementTimeoutMs: number;
+}
+
+/** The `inbox` option, resolved (internal). */
+export interface ResolvedInboxConfig {
+  readonly retentionMs: number;
+  readonly pruneIntervalMs: number;
+  readonly pruneBatchSize: number;
+}
 
 /** Delivery settings with every default applied and validated, merged once (internal). */
 export interface ResolvedDeliveryConfig {
   readonly mode: VisiwiseDeliveryMode;
   readonly redis: VisiwiseRedisConnection | undefined;
+  readonly database: ResolvedDatabaseConfig | undefined;
+  /** The delivery log; undefined when `inbox` is off. */
+  readonly inbox: ResolvedInboxConfig | undefined;
   readonly idempotency: {
-    readonly store: 'memory' | 'redis' | VisiwiseIdempotencyStore;
+    readonly store: 'memory' | 'redis' | 'postgres' | VisiwiseIdempotencyStore;
     readonly ttlMs: number;
     readonly leaseMs: number;
     readonly maxEntries: number;
     readonly keyPrefix: string;
   };
   readonly queue: {
+    readonly engine: 'bullmq' | 'pg-boss';
     readonly name: string;
     readonly prefix: string;
     readonly runWorker: boolean;
@@ -41,7 +69,7 @@ export interface ResolvedDeliveryConfig {
     readonly unhandledJobs: 'complete' | 'dead-letter';
   };
   readonly deadLetters: {
-    readonly store: 'memory' | 'redis';
+    readonly store: 'memory' | 'redis' | 'postgres';
     readonly maxEntries: number;
     readonly keyPrefix: string;
   };
@@ -56,6 +84,61 @@ function positive(value: number | undefined, fallback: number, option: string): 
   return resolved;
 }
 
+function resolveDatabase(
+  option: VisiwiseWebhookModuleOptions['database'],
+): ResolvedDatabaseConfig | undefined {
+  if (option === undefined || option === '') {
+    return undefined;
+  }
+  // Checked at run time: options often come from untyped configuration.
+  const given: unknown = typeof option === 'string' ? { url: option } : option;
+  if (typeof given !== 'object' || given === null) {
+    throw new VisiwiseConfigurationError(invalidDatabaseMessage());
+  }
+  const { url, pool } = given as { url?: unknown; pool?: unknown };
+  const hasUrl = typeof url === 'string' && url !== '';
+  const hasPool = typeof pool === 'object' && pool !== null;
+  if (hasUrl === hasPool || (pool !== undefined && !isPool(pool))) {
+    throw new VisiwiseConfigurationError(invalidDatabaseMessage());
+  }
+  const options = given as Exclude<VisiwiseWebhookModuleOptions['database'], string | undefined>;
+  const migrate: unknown = options.migrate ?? false;
+  if (typeof migrate !== 'boolean') {
+    throw new VisiwiseConfigurationError(invalidDatabaseMessage());
+  }
+  return {
+    url: hasUrl ? url : undefined,
+    pool: hasPool ? (pool as Pool) : undefined,
+    schema: options.schema,
+    tablePrefix: options.tablePrefix,
+    migrate,
+    statementTimeoutMs: positive(options.statementTimeoutMs, 5000, 'database.statementTimeoutMs'),
+  };
+}
+
+function isPool(value: unknown): boolean {
+  return typeof (value as { query?: unknown }).query === 'function';
+}
+
+function resolveInbox(
+  option: VisiwiseWebhookModuleOptions['inbox'],
+  database: ResolvedDatabaseConfig | undefined,
+): ResolvedInboxConfig | undefined {
+  if (option === undefined || option === false) {
+    return undefined;
+  }
+  if (database === undefined) {
+    throw new VisiwiseConfigurationError(inboxNeedsDatabaseMessage());
+  }
+  const given = option === true ? {} : option;
+  return {
+    retentionMs: positive(given.retentionDays, 30, 'inbox.retentionDays') * 24 * 3600 * 1000,
+    pruneIntervalMs:
+      positive(given.pruneIntervalSeconds, 3600, 'inbox.pruneIntervalSeconds') * 1000,
+    pruneBatchSize: Math.floor(positive(given.pruneBatchSize, 1000, 'inbox.pruneBatchSize')),
+  };
+}
+
 /** Validates the delivery options and applies defaults; throws a configuration error naming the option. */
 export function resolveDeliveryConfig(
   options: VisiwiseWebhookModuleOptions,
@@ -66,14 +149,29 @@ export function resolveDeliveryConfig(
     throw new VisiwiseConfigurationError(invalidDeliveryModeMessage());
   }
   const redis = options.redis;
+  const database = resolveDatabase(options.database);
+  const inbox = resolveInbox(options.inbox, database);
   const idempotency = options.idempotency ?? {};
   const queue = options.queue ?? {};
-  if (mode === 'queue' && redis === undefined) {
+  const engine: unknown =
+    queue.engine ?? (redis === undefined && database !== undefined ? 'pg-boss' : 'bullmq');
+  if (engine !== 'bullmq' && engine !== 'pg-boss') {
+    throw new VisiwiseConfigurationError(invalidQueueEngineMessage());
+  }
+  if (mode === 'queue' && engine === 'bullmq' && redis === undefined) {
     throw new VisiwiseConfigurationError(queueNeedsRedisMessage());
   }
-  const store = idempotency.store ?? (redis === undefined ? 'memory' : 'redis');
+  if (mode === 'queue' && engine === 'pg-boss' && database === undefined) {
+    throw new VisiwiseConfigurationError(queueNeedsDatabaseMessage());
+  }
+  const store =
+    idempotency.store ??
+    (redis !== undefined ? 'redis' : database !== undefined ? 'postgres' : 'memory');
   if (store === 'redis' && redis === undefined) {
     throw new VisiwiseConfigurationError(redisStoreNeedsRedisMessage());
+  }
+  if (store === 'postgres' && database === undefined) {
+    throw new VisiwiseConfigurationError(postgresStoreNeedsDatabaseMessage());
   }
   const name = queue.name ?? 'visiwise-webhooks';
   if (typeof name !== 'string' || name === '' || name.includes(':')) {
@@ -84,16 +182,27 @@ export function resolveDeliveryConfig(
     throw new VisiwiseConfigurationError(invalidUnhandledJobsMessage());
   }
   const deadLetters = options.deadLetters ?? {};
-  const deadLetterStore: unknown = deadLetters.store ?? (redis === undefined ? 'memory' : 'redis');
-  if (deadLetterStore !== 'memory' && deadLetterStore !== 'redis') {
+  const deadLetterStore: unknown =
+    deadLetters.store ??
+    (redis !== undefined ? 'redis' : inbox !== undefined ? 'postgres' : 'memory');
+  if (
+    deadLetterStore !== 'memory' &&
+    deadLetterStore !== 'redis' &&
+    deadLetterStore !== 'postgres'
+  ) {
     throw new VisiwiseConfigurationError(invalidDeadLetterStoreMessage());
   }
   if (deadLetterStore === 'redis' && redis === undefined) {
     throw new VisiwiseConfigurationError(deadLetterStoreNeedsRedisMessage());
   }
+  if (deadLetterStore === 'postgres' && inbox === undefined) {
+    throw new VisiwiseConfigurationError(deadLetterStoreNeedsInboxMessage());
+  }
   return {
     mode,
     redis,
+    database,
+    inbox,
     idempotency: {
       store,
       ttlMs: positive(idempotency.ttlSeconds, 36 * 3600, 'idempotency.ttlSeconds') * 1000,
@@ -102,6 +211,7 @@ export function resolveDeliveryConfig(
       keyPrefix: idempotency.keyPrefix ?? 'visiwise:delivery:',
     },
     queue: {
+      engine,
       name,
       prefix: queue.prefix ?? 'bull',
       runWorker: queue.worker ?? true,

@@ -1,6 +1,7 @@
 export const queueNeedsRedisMessage = (): string =>
-  "`delivery: 'queue'` persists events in Redis: set the `redis` option (a URL such as " +
-  'redis://127.0.0.1:6379, or ioredis options).';
+  "`delivery: 'queue'` persists events in Redis (BullMQ) or PostgreSQL (pg-boss): set the `redis` " +
+  'option (a URL such as redis://127.0.0.1:6379, or ioredis options), or `database` (or ' +
+  "`queue.engine: 'pg-boss'` with `database`).";
 
 export const redisStoreNeedsRedisMessage = (): string =>
   "`idempotency.store: 'redis'` needs the `redis` option (a URL or ioredis options).";
@@ -9,7 +10,29 @@ export const invalidUnhandledJobsMessage = (): string =>
   "`queue.unhandledJobs` must be 'complete' or 'dead-letter'.";
 
 export const invalidDeadLetterStoreMessage = (): string =>
-  "`deadLetters.store` must be 'memory' or 'redis'.";
+  "`deadLetters.store` must be 'memory', 'redis' or 'postgres'.";
+
+export const deadLetterStoreNeedsInboxMessage = (): string =>
+  "`deadLetters.store: 'postgres'` keeps them in the delivery log: turn on `inbox` (with `database`).";
+
+export const invalidQueueEngineMessage = (): string =>
+  "`queue.engine` must be 'bullmq' (Redis) or 'pg-boss' (PostgreSQL).";
+
+export const queueNeedsDatabaseMessage = (): string =>
+  "`queue.engine: 'pg-boss'` persists events in PostgreSQL: set the `database` option (a URL " +
+  'such as postgres://user@127.0.0.1:5432/app, or `{ pool }`).';
+
+export const postgresStoreNeedsDatabaseMessage = (): string =>
+  "`idempotency.store: 'postgres'` needs the `database` option (a URL or `{ pool }`).";
+
+export const inboxNeedsDatabaseMessage = (): string =>
+  '`inbox` records deliveries in PostgreSQL: set the `database` option (a URL such as ' +
+  'postgres://user@127.0.0.1:5432/app, or `{ pool }`).';
+
+export const invalidDatabaseMessage = (): string =>
+  '`database` must be a PostgreSQL URL (postgres://user:password@host:5432/db) or ' +
+  '`{ url | pool, schema?, tablePrefix?, migrate?: boolean, statementTimeoutMs? }` with exactly ' +
+  'one of `url` and `pool` (a pg Pool).';
 
 export const deadLetterStoreNeedsRedisMessage = (): string =>
   "`deadLetters.store: 'redis'` needs the `redis` option (a URL or ioredis options).";

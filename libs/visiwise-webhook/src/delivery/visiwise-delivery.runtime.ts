@@ -22,7 +22,11 @@ import type {
 } from '../visiwise-webhook-options.interface';
 import type { VisiwiseHealthSource } from '../observability/visiwise-health-source.interface';
 import { BackgroundDeliveryStrategy } from './background-delivery.strategy';
-import { notQueueModeMessage, redisStoreNeedsRedisMessage } from './delivery.messages';
+import {
+  notQueueModeMessage,
+  postgresStoreNeedsDatabaseMessage,
+  redisStoreNeedsRedisMessage,
+} from './delivery.messages';
 import { logStoreError } from './delivery-logging';
 import type { DeliveryStrategy, VisiwiseAckStatus } from './delivery-strategy.interface';
 import type { HandleDependencies } from './handle-once';
@@ -52,7 +56,11 @@ import { unparseableBody, type UnparseableVisiwiseDelivery } from './unparseable
 import { VisiwiseDeadLetters, type VisiwiseDeadLetterSet } from './visiwise-dead-letters';
 import { EndpointDeadLetters } from './endpoint-dead-letters';
 import { NamespacedIdempotencyStore } from './namespaced-idempotency.store';
-import type { ResolvedDeliveryConfig } from './delivery-config';
+import type { ResolvedDatabaseConfig, ResolvedDeliveryConfig } from './delivery-config';
+import type { Pool } from 'pg';
+import { createPgPool } from '../postgres/postgres-packages';
+import { checkSchema, migrateVisiwiseInbox } from '../postgres/migrate-visiwise-inbox';
+import { PostgresIdempotencyStore } from '../postgres/postgres-idempotency.store';
 import { DEFAULT_ENDPOINT_NAME, type ResolvedEndpoint } from '../endpoints/endpoint-config';
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -100,6 +108,9 @@ export class VisiwiseDeliveryRuntime
   /** The application's own stores, closed once however many endpoints share them. */
   private readonly userStores = new Set<VisiwiseIdempotencyStore>();
   private deadLetters: EndpointDeadLetters | undefined;
+  private pool: Promise<Pool> | undefined;
+  /** The pool this runtime created from a URL, ended on shutdown (an application's pool is not). */
+  private ownedPool: Pool | undefined;
   private monitor: RedisConnectionMonitor | undefined;
   private draining = false;
 
@@ -157,6 +168,9 @@ export class VisiwiseDeliveryRuntime
       }
       case 'queue': {
         const { queue: queueConfig } = delivery;
+        if (queueConfig.engine === 'pg-boss') {
+          throw new VisiwiseConfigurationError('The pg-boss queue engine is not available yet.');
+        }
         if (this.clients.length === 0) {
           // A connection of our own: Redis must answer at start, and the worker watchdog needs to
           // know when it is back (a custom store brought no connection).
@@ -260,6 +274,7 @@ export class VisiwiseDeliveryRuntime
           Promise.all([...this.userStores].map((store) => store.close?.() ?? Promise.resolve())),
           CONNECTION_CLOSE_GRACE_MS,
         );
+        await settleWithin(this.ownedPool?.end() ?? Promise.resolve(), CONNECTION_CLOSE_GRACE_MS);
         await Promise.all(
           this.clients.map(async (client) => {
             await settleWithin(client.quit(), CONNECTION_CLOSE_GRACE_MS);
@@ -391,9 +406,55 @@ export class VisiwiseDeliveryRuntime
     if (idempotency.store === 'memory') {
       return new MemoryIdempotencyStore({ maxEntries: idempotency.maxEntries });
     }
+    if (idempotency.store === 'postgres') {
+      const database = this.requireDatabaseConfig();
+      return new PostgresIdempotencyStore(await this.database(), {
+        schema: database.schema,
+        tablePrefix: database.tablePrefix,
+        namespace: endpoint.name,
+      });
+    }
     return new RedisIdempotencyStore(await this.sharedStoreClient(), {
       keyPrefix: idempotency.keyPrefix,
     });
+  }
+
+  /**
+   * The PostgreSQL pool of the `database` option, shared by every endpoint and feature: the
+   * application's own, or one created from the URL (then ended on shutdown). Migrations run once,
+   * here, when `database.migrate` is on.
+   */
+  protected async database(): Promise<Pool> {
+    this.pool ??= this.openDatabase();
+    return this.pool;
+  }
+
+  private async openDatabase(): Promise<Pool> {
+    const config = this.requireDatabaseConfig();
+    const pool =
+      config.pool ??
+      createPgPool(config.url ?? '', 'the `database` option', {
+        connectionTimeoutMillis: config.statementTimeoutMs,
+        query_timeout: config.statementTimeoutMs,
+      });
+    if (config.pool === undefined) {
+      this.ownedPool = pool;
+    }
+    const tables = { schema: config.schema, tablePrefix: config.tablePrefix };
+    if (config.migrate) {
+      await migrateVisiwiseInbox(pool, tables);
+    }
+    await checkSchema(pool, tables, config.url);
+    return pool;
+  }
+
+  private requireDatabaseConfig(): ResolvedDatabaseConfig {
+    const database = this.config.delivery.database;
+    if (database === undefined) {
+      // Unreachable after resolveDeliveryConfig's checks.
+      throw new VisiwiseConfigurationError(postgresStoreNeedsDatabaseMessage());
+    }
+    return database;
   }
 
   private async sharedStoreClient(): Promise<RedisClient> {

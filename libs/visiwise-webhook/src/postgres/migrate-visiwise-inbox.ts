@@ -3,11 +3,18 @@ import type { Pool, PoolClient } from 'pg';
 import { VisiwiseConfigurationError } from '../signature/visiwise-configuration.error';
 import { INBOX_MIGRATIONS, type InboxMigration } from './inbox-migrations';
 import {
+  databaseUnreachableMessage,
   foreignMigrationsTableMessage,
   foreignTableMessage,
   migrationFailedMessage,
+  schemaBehindMessage,
 } from './postgres.messages';
-import { createPgPool } from './postgres-packages';
+import {
+  createPgPool,
+  describePostgresUrl,
+  postgresUrlSecrets,
+  redactSecrets,
+} from './postgres-packages';
 import { InboxTables, type VisiwisePostgresTableOptions } from './postgres-tables';
 
 /**
@@ -154,5 +161,41 @@ async function assertNotTaken(
     throw new VisiwiseConfigurationError(
       foreignTableMessage(`${tables.quotedSchema}."${taken.name}"`, tables.migrations),
     );
+  }
+}
+
+/**
+ * Fails the start with a message naming the fix when the database does not answer, or its inbox
+ * tables are missing or behind this package's migrations (they are applied by `inbox migrate` at
+ * deployment, or `database.migrate: true` at start): otherwise every delivery would fail with 503.
+ */
+export async function checkSchema(
+  pool: Pool,
+  options: VisiwisePostgresTableOptions,
+  url: string | undefined,
+): Promise<void> {
+  const tables = new InboxTables(options);
+  const latest = INBOX_MIGRATIONS[INBOX_MIGRATIONS.length - 1]?.version ?? 0;
+  let applied: number;
+  try {
+    const result = await pool.query<{ version: number | null }>(
+      `SELECT max(version) AS version FROM ${tables.migrations}`,
+    );
+    applied = result.rows[0]?.version ?? 0;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === '42P01' || code === '3F000') {
+      // undefined_table, invalid_schema_name: never migrated.
+      throw new VisiwiseConfigurationError(schemaBehindMessage(tables.migrations, 0, latest));
+    }
+    const where = url === undefined ? 'the `database` pool' : describePostgresUrl(url);
+    const reason = redactSecrets(
+      error instanceof Error ? error.message : String(error),
+      url === undefined ? [] : postgresUrlSecrets(url),
+    );
+    throw new VisiwiseConfigurationError(databaseUnreachableMessage(where, reason));
+  }
+  if (applied < latest) {
+    throw new VisiwiseConfigurationError(schemaBehindMessage(tables.migrations, applied, latest));
   }
 }

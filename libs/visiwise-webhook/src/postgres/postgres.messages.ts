@@ -44,3 +44,14 @@ export const migrationFailedMessage = (version: number, name: string, reason: st
 /** A delivery-log cursor that this package did not produce. */
 export const invalidCursorMessage = (): string =>
   'Invalid delivery-log cursor: pass back the `nextCursor` of a previous page unchanged.';
+
+/** The inbox tables are missing or older than this package's migrations. */
+export const schemaBehindMessage = (table: string, applied: number, latest: number): string =>
+  `The Visiwise inbox tables are at migration ${applied} (${table}), this package needs ` +
+  `${latest}: run \`visiwise-webhook inbox migrate --database-url <url>\` at deployment, or set ` +
+  '`database: { ..., migrate: true }` to apply them at start.';
+
+/** The database did not answer at start. */
+export const databaseUnreachableMessage = (where: string, reason: string): string =>
+  `PostgreSQL at ${where} did not answer at start (${reason}): check the \`database\` option ` +
+  'and that the server runs.';
