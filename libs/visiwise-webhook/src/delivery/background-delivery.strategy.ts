@@ -35,11 +35,14 @@ export class BackgroundDeliveryStrategy extends InProcessDeliveryStrategy {
     try {
       // Let the 200 go out before any handler code runs.
       await nextTurn();
-      const outcome = await runClaimed(event, claim, this.deps, {
-        mode: 'background',
-        attempt: 1,
-        parent: trace,
-      });
+      const outcome = await runClaimed(
+        event,
+        claim,
+        this.deps,
+        { mode: 'background', attempt: 1, parent: trace },
+        // A failure here is retried by nobody: the delivery was acknowledged.
+        true,
+      );
       if (outcome.kind !== 'failed') {
         return;
       }

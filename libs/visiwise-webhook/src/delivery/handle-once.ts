@@ -25,8 +25,31 @@ export class IdempotencyStoreError extends Error {
   }
 }
 
+/**
+ * The delivery log's view of handling (the `inbox` option): every run of an event's handlers is
+ * recorded as an attempt, and the delivery's status follows (handled, failed, dead).
+ */
+export interface DeliveryJournal {
+  /**
+   * Records one run. `final`: no other attempt will follow (queue attempts exhausted, or a
+   * background failure nobody retries), so a failure makes the delivery `dead`. Never rejects:
+   * a log that cannot be written must not fail handling that succeeded.
+   */
+  attempted(
+    event: AnyVisiwiseEvent,
+    run: {
+      readonly attempt: number;
+      readonly startedAt: Date;
+      readonly outcome: HandleOutcome;
+      readonly final: boolean;
+    },
+  ): Promise<void>;
+}
+
 /** What {@link claimDelivery} and {@link runClaimed} need (the queue mode uses no store). */
 export interface HandleDependencies {
+  /** The delivery log, when the `inbox` option is on. */
+  readonly journal?: DeliveryJournal;
   readonly store: VisiwiseIdempotencyStore;
   readonly publisher: VisiwiseEventPublisher;
   readonly telemetry: VisiwiseTelemetry;
@@ -98,8 +121,9 @@ export async function runClaimed(
   claim: VisiwiseDeliveryClaim,
   deps: HandleDependencies,
   context: VisiwiseHandlingContext,
+  final: boolean,
 ): Promise<HandleOutcome> {
-  const outcome = await runHandlers(event, deps, context);
+  const outcome = await runHandlers(event, deps, context, final);
   const store = deps.store;
   if (store instanceof MemoryIdempotencyStore) {
     // Synchronous and never failing: no turn of the microtask queue spent on Promise.resolve().
@@ -130,19 +154,27 @@ export async function runClaimed(
 }
 
 /**
- * Runs an event's handlers, observed by the telemetry (duration, failures, the handler span),
- * without the idempotency store: the queue mode's job id already makes one job of one delivery.
+ * Runs an event's handlers, observed by the telemetry (duration, failures, the handler span) and
+ * recorded in the delivery log when there is one, without the idempotency store: the queue mode's
+ * job id already makes one job of one delivery. `final`: no attempt follows a failure of this one.
  * Never throws.
  */
 export async function runHandlers(
   event: AnyVisiwiseEvent,
-  deps: Pick<HandleDependencies, 'publisher' | 'telemetry'>,
+  deps: Pick<HandleDependencies, 'publisher' | 'telemetry' | 'journal'>,
   context: VisiwiseHandlingContext,
+  final: boolean,
 ): Promise<HandleOutcome> {
-  const outcome = await deps.telemetry.handle(event, context, () => publishObserved(event, deps));
-  return outcome.ok
+  const journal = deps.journal;
+  const startedAt = journal === undefined ? undefined : new Date();
+  const observed = await deps.telemetry.handle(event, context, () => publishObserved(event, deps));
+  const outcome: HandleOutcome = observed.ok
     ? HANDLED
-    : { kind: 'failed', errors: outcome.errors, handlerCount: outcome.handlerCount };
+    : { kind: 'failed', errors: observed.errors, handlerCount: observed.handlerCount };
+  if (journal !== undefined && startedAt !== undefined) {
+    await journal.attempted(event, { attempt: context.attempt, startedAt, outcome, final });
+  }
+  return outcome;
 }
 
 const HANDLED = Object.freeze({ kind: 'handled' } as const);

@@ -30,11 +30,14 @@ export class InlineDeliveryStrategy extends InProcessDeliveryStrategy {
       if (claim === 'duplicate') {
         return 'duplicate';
       }
-      const outcome = await runClaimed(event, claim, this.deps, {
-        mode: 'inline',
-        attempt: 1,
-        parent: trace,
-      });
+      const outcome = await runClaimed(
+        event,
+        claim,
+        this.deps,
+        { mode: 'inline', attempt: 1, parent: trace },
+        // A failure answers 500, and Visiwise retries.
+        false,
+      );
       if (outcome.kind === 'failed') {
         logHandlerErrors(
           this.logger,

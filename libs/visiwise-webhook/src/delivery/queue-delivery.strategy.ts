@@ -361,7 +361,12 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
     // while it exists (completed ones for keepCompletedSeconds, failed ones until replayed), which
     // is what the claim and its completion would check, for two or three Redis round trips a job.
     // See docs/DECISIONS.md for the one case this leaves (a stalled job recovered mid-run).
-    const outcome = await runHandlers(event, this.deps, { mode: 'queue', attempt, parent });
+    const outcome = await runHandlers(
+      event,
+      this.deps,
+      { mode: 'queue', attempt, parent },
+      attempt >= attempts,
+    );
     switch (outcome.kind) {
       case 'handled':
         return;
