@@ -26,6 +26,7 @@ import {
 import { ADAPTERS } from './support/adapters';
 import { EndpointsTestApp, startEndpointsApp } from './support/endpoints-test-app';
 import { shipmentTracked } from './support/payloads';
+import { waitFor } from './support/redis';
 import { REGISTRATIONS, Registration } from './support/webhook-test-app';
 
 const SAAS = '/webhooks/visiwise/saas';
@@ -339,6 +340,42 @@ describe.each(ADAPTERS)('tenant endpoints on %s', (adapter) => {
       directory.hang = false;
       await app.send(`${SAAS}/acme`, acme).expect(200);
       expect(directory.lookups[1]?.signal.aborted).toBe(false);
+    });
+
+    it('answers every first delivery of a burst of more new tenants than cacheSize', async () => {
+      // 20 lookups under way at once in a cache of 5: the newest evict the entries of the others.
+      directory.delayMs = 50;
+      const burst = TENANTS.slice(0, 20);
+      for (const tenant of burst) {
+        directory.secrets.set(tenant, secretOf(tenant));
+      }
+      const app = await start(
+        register(registration, directory, { timeoutMs: TIMEOUT_MS, cacheSize: 5 }),
+      );
+
+      const answers = await Promise.all(
+        burst.map((tenant) => app.send(`${SAAS}/${tenant}`, secretOf(tenant))),
+      );
+
+      expect(answers.map((answer) => answer.status)).toEqual(burst.map(() => 200));
+      expect(directory.lookups).toHaveLength(20);
+      // The application's queries were left to finish (only a timeout aborts them).
+      expect(directory.lookups.filter((lookup) => lookup.signal.aborted)).toEqual([]);
+    });
+
+    it('answers a delivery whose lookup was under way when forgetTenant was called', async () => {
+      directory.delayMs = 100;
+      const app = await start(register(registration, directory, { timeoutMs: TIMEOUT_MS }));
+
+      const pending = app.send(`${SAAS}/acme`, acme).then((response) => response);
+      await waitFor(() => directory.lookupsOf('acme') === 1, 2000, 'the lookup to start');
+      app.get(VisiwiseWebhookEndpoints).forgetTenant('acme');
+
+      expect((await pending).status).toBe(200);
+      expect(directory.lookups[0]?.signal.aborted).toBe(false);
+      // Forgotten all the same: the next delivery looks the tenant up again.
+      await app.send(`${SAAS}/acme`, acme).expect(200);
+      expect(directory.lookupsOf('acme')).toBe(2);
     });
 
     it('answers 503 for a malformed secret from the resolver, and logs the tenant, not the value', async () => {
