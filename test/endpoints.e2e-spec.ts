@@ -461,6 +461,21 @@ describe.each(ADAPTERS)('named endpoints on %s', (adapter) => {
       // Endpoints without tenants carry an empty tenant.
       expect(valueOf(samples, deliveries, { endpoint: 'eu', tenant: '' })).toBe(1);
     });
+
+    it('labels only verified deliveries with their tenant: guessed tenant ids add no series', async () => {
+      const { t, scrape } = await startMeasured(true);
+
+      for (let i = 0; i < 30; i++) {
+        await t.send(`${BASE}/saas/guess-${i}`, generateVisiwiseWebhookSecret()).expect(401);
+      }
+      // A known tenant's refusal is refused before verification too.
+      await t.send(`${BASE}/saas/acme`, eu).expect(401);
+      await t.send(`${BASE}/saas/acme`, tenantSecret).expect(200);
+
+      const samples = (await scrape()).filter((sample) => sample.name === deliveries);
+      expect(samples.map((sample) => sample.labels['tenant']).sort()).toEqual(['', 'acme']);
+      expect(valueOf(samples, deliveries, { tenant: '', reason: 'invalid_signature' })).toBe(31);
+    });
   });
 
   describeWithRedis('queue mode (real Redis, real BullMQ)', () => {
