@@ -393,6 +393,50 @@ describe.each(ADAPTERS)('named endpoints on %s', (adapter) => {
     });
   });
 
+  it("keeps unparseable deliveries in their endpoint's dead letters, with the tenant, and replays them there", async () => {
+    const acme = generateVisiwiseWebhookSecret();
+    let readable = false;
+    const t = await start(
+      VisiwiseWebhookModule.forRoot({
+        endpoints: {
+          eu: { secret: eu },
+          saas: { tenants: { resolveSecret: (tenant) => (tenant === 'acme' ? acme : undefined) } },
+        },
+        // A body format the built-in reader does not know, readable once "fixed".
+        readEnvelope: (rawBody) =>
+          readable
+            ? {
+                type: 'shipment.tracked',
+                data: { trackingReference: rawBody.toString().slice(10) },
+              }
+            : undefined,
+      }),
+    );
+    const body = 'reference=MSCU1234566';
+
+    await t.send(`${BASE}/eu`, eu, { id: 'msg_u', body }).expect(200, { status: 'unparseable' });
+    await t
+      .send(`${BASE}/saas/acme`, acme, { id: 'msg_u', body })
+      .expect(200, { status: 'unparseable' });
+    expect(t.logger.take('warn', 'msg_u is signed but could not be read')).toHaveLength(2);
+
+    const deadLetters = t.get(VisiwiseDeadLetterService);
+    const entry = (endpoint: string, tenant: string | undefined) =>
+      expect.objectContaining({ id: 'msg_u', endpoint, tenant, cause: 'unparseable' }) as unknown;
+    expect(await deadLetters.list({ endpoint: 'eu' })).toEqual([entry('eu', undefined)]);
+    expect(await deadLetters.list({ endpoint: 'saas' })).toEqual([entry('saas', 'acme')]);
+    expect(await deadLetters.count()).toBe(2);
+
+    readable = true;
+    expect(await deadLetters.replay('msg_u', { endpoint: 'saas', tenant: 'globex' })).toBe(false);
+    expect(await deadLetters.replay('msg_u', { endpoint: 'saas', tenant: 'acme' })).toBe(true);
+    expect(t.get(EndpointRecorder).tracked).toEqual([
+      { endpoint: 'saas', tenant: 'acme', id: 'msg_u' },
+    ]);
+    expect(await deadLetters.count({ endpoint: 'saas' })).toBe(0);
+    expect(await deadLetters.count({ endpoint: 'eu' })).toBe(1);
+  });
+
   describe('metrics (a fresh prom-client registry)', () => {
     const deliveries = 'visiwise_webhook_deliveries_total';
     const tenantSecret = generateVisiwiseWebhookSecret();
@@ -522,7 +566,7 @@ describe.each(ADAPTERS)('named endpoints on %s', (adapter) => {
         await t.close();
         t.logger.assertNoUnexpected();
       }
-      for (const queueName of [name, `${name}-eu`, `${name}-us`]) {
+      for (const queueName of [name, `${name}-eu`, `${name}-us`, `${name}-saas`]) {
         await withQueue(queueName, (queue) => queue.obliterate({ force: true }));
       }
       const client = testRedisClient();
@@ -638,6 +682,56 @@ describe.each(ADAPTERS)('named endpoints on %s', (adapter) => {
       await expect(deadLetters.list({ endpoint: 'ap' })).rejects.toThrow(
         unknownEndpointNameMessage('ap', ['eu', 'us']),
       );
+    });
+
+    it("keys a tenant endpoint's jobs by tenant and svix-id, and replays one tenant's", async () => {
+      const acme = generateVisiwiseWebhookSecret();
+      const globex = generateVisiwiseWebhookSecret();
+      const secrets = new Map([
+        ['acme', acme],
+        ['globex', globex],
+      ]);
+      const t = await start(
+        register(
+          'forRoot',
+          queueOptions({
+            endpoints: { saas: { tenants: { resolveSecret: (tenant) => secrets.get(tenant) } } },
+          }),
+        ),
+      );
+      const recorder = t.get(EndpointRecorder);
+      const deadLetters = t.get(VisiwiseDeadLetterService);
+      recorder.failOn = 'saas';
+
+      await t.send(`${BASE}/saas/acme`, acme, { id: 'msg_qt' }).expect(200);
+      await t.send(`${BASE}/saas/globex`, globex, { id: 'msg_qt' }).expect(200);
+
+      await waitFor(
+        async () => (await deadLetters.count({ endpoint: 'saas' })) === 2,
+        15_000,
+        "both tenants' jobs to fail for good",
+      );
+      // One line per tenant and attempt (the line names neither endpoint nor tenant).
+      for (const attempt of [1, 2]) {
+        expect(
+          t.logger.take('error', jobFailedLogMessage('msg_qt', 'shipment.tracked', attempt, 2)),
+        ).toHaveLength(2);
+      }
+      for (const tenant of ['acme', 'globex']) {
+        await withQueue(`${name}-saas`, async (queue) => {
+          const job = await queue.getJob(`${tenant}_msg_qt`);
+          expect(job?.data).toMatchObject({ id: 'msg_qt', endpoint: 'saas', tenant });
+        });
+      }
+      expect(
+        (await deadLetters.list({ endpoint: 'saas' })).map((entry) => entry.tenant).sort(),
+      ).toEqual(['acme', 'globex']);
+
+      recorder.failOn = undefined;
+      expect(await deadLetters.replay('msg_qt', { endpoint: 'saas', tenant: 'globex' })).toBe(true);
+      await waitFor(() => recorder.tracked.length === 1, 10_000, "globex's replayed job");
+      expect(recorder.tracked).toEqual([{ endpoint: 'saas', tenant: 'globex', id: 'msg_qt' }]);
+      expect((await deadLetters.list()).map((entry) => entry.tenant)).toEqual(['acme']);
     });
 
     it('runs an inline endpoint and a queue endpoint side by side', async () => {
