@@ -12,8 +12,11 @@ import {
   tenantSecretInvalidLogMessage,
 } from './endpoints.messages';
 
-/** What a tenant id from a URL may look like; anything else is an unknown tenant, unlooked-up. */
-const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/**
+ * What a tenant id from a URL may look like; anything else is an unknown tenant, unlooked-up. At
+ * most 100 characters: Fastify refuses longer route parameters (`maxParamLength`) with 414.
+ */
+const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 /** How often one tenant's failing lookup is logged at most (an outage must not flood the logs). */
 const LOG_INTERVAL_MS = 60_000;
