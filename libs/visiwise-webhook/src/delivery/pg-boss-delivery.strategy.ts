@@ -109,14 +109,9 @@ export class PgBossDeliveryStrategy implements DeliveryStrategy {
   async keepUnparseable(delivery: UnparseableVisiwiseDelivery): Promise<VisiwiseAckStatus> {
     const { queue, telemetry } = this.deps;
     const id = queue.unparseableJobIdFor(delivery.id, delivery.tenant);
-    const created = await this.store(delivery.id, async () => {
-      const sent = await queue.send(delivery, id);
-      if (sent) {
-        // Should this fail, the job waits as created: a worker reads it, and fails it for good.
-        await queue.fail(id, delivery.message);
-      }
-      return sent;
-    });
+    const created = await this.store(delivery.id, () =>
+      queue.keepFailed(delivery, id, delivery.message),
+    );
     if (created) {
       telemetry.deadLettered(undefined, 'unparseable', this.deps.endpoint);
     }
@@ -276,6 +271,9 @@ export class PgBossDeliveryStrategy implements DeliveryStrategy {
         state.expired = true;
         resolve({ kind: 'fail', reason: pgBossJobExpiredReason(seconds) });
       }, seconds * 1000);
+      // Not what keeps a worker alive (its poll does): after shutdown, a handler that hangs must
+      // not hold the process until its job's expiry.
+      timer.unref();
     });
     try {
       const settlement = await Promise.race([handled, expiry]);

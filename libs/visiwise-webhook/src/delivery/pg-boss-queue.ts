@@ -185,25 +185,51 @@ export class PgBossQueue implements VisiwiseQueueCounts {
    * cannot both send it, and a failure on the way leaves it failed.
    */
   async replay(id: string): Promise<boolean> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
+    const replayed = await this.inTransaction(async (client, db) => {
       const { rows } = await client.query<{ data: VisiwiseJobData }>(
         `SELECT data FROM ${this.table} WHERE name = $1 AND id = $2 AND state = 'failed' FOR UPDATE`,
         [this.name, id],
       );
       const [failed] = rows;
       if (failed === undefined) {
-        await client.query('ROLLBACK');
         return false;
       }
-      const db = onClient(client);
       await this.boss.deleteJob(this.name, id, { db });
       await this.send(failed.data, id, db);
-      await client.query('COMMIT');
-      this.sent();
       return true;
+    });
+    if (replayed) {
+      this.sent();
+    }
+    return replayed;
+  }
+
+  /**
+   * Stores a job that is failed from the start (a delivery kept as unparseable), in one
+   * transaction, so that no worker ever takes it before it is failed; resolves whether it created
+   * it (false: Svix's retry of a delivery kept already).
+   */
+  keepFailed(data: VisiwiseJobData, id: string, message: string): Promise<boolean> {
+    return this.inTransaction(async (_client, db) => {
+      const created = await this.send(data, id, db);
+      if (created) {
+        await this.boss.fail(this.name, id, { message }, { db });
+      }
+      return created;
+    });
+  }
+
+  /** Runs `work` in a transaction on one connection (committed unless it throws). */
+  private async inTransaction<T>(
+    work: (client: PoolClient, db: PgBoss.Db) => Promise<T>,
+  ): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client, onClient(client));
+      await client.query('COMMIT');
+      return result;
     } catch (error) {
       broken = error instanceof Error ? error : new Error(String(error));
       await client.query('ROLLBACK').catch(() => undefined);
