@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
 import type { Pool } from 'pg';
+import { Registry } from 'prom-client';
 import {
   VISIWISE_DELIVERY_FAILED_EVENT,
   VisiwiseDeadLetterService,
@@ -29,6 +30,7 @@ import { ADAPTERS, AdapterName } from './support/adapters';
 import { AppProcess } from './support/app-process';
 import { ensureBuiltLibrary } from './support/built-library';
 import { shipmentTracked } from './support/payloads';
+import { parseExposition, valueOf } from './support/prometheus';
 import { DATABASE_URL, describeWithPostgres, testPool, uniqueSchema } from './support/postgres';
 import { TestPostgresServer, describeWithPostgresServer } from './support/postgres-server';
 import { uniqueName, waitFor } from './support/redis';
@@ -221,7 +223,9 @@ describeWithPostgres.each(ADAPTERS)('queue mode on pg-boss, on %s (real PostgreS
   });
 
   it('retries a failing handler with backoff, keeps it failed after its attempts, and replays it', async () => {
-    const t = await apps.start(options());
+    const registry = new Registry();
+    const scrape = async () => parseExposition(await registry.metrics());
+    const t = await apps.start({ ...options(), metrics: { registry } });
     t.handlers.failWith = new Error('carrier API rejected the update');
     const startedAt: number[] = [];
     expect((await send(t, secret, 'msg_pg_dead')).status).toBe(200);
@@ -255,6 +259,19 @@ describeWithPostgres.each(ADAPTERS)('queue mode on pg-boss, on %s (real PostgreS
         t.logger.take('error', jobFailedLogMessage('msg_pg_dead', 'shipment.tracked', attempt, 3)),
       ).toHaveLength(1);
     }
+    // The same telemetry as the BullMQ engine; job counts read from pg-boss's table on scrape.
+    await waitFor(
+      async () => valueOf(await scrape(), 'visiwise_webhook_queue_jobs', { state: 'failed' }) === 1,
+      8000,
+      'the failed-jobs gauge',
+    );
+    const samples = await scrape();
+    expect(valueOf(samples, 'visiwise_webhook_retries_total', { endpoint: 'default' })).toBe(2);
+    expect(valueOf(samples, 'visiwise_webhook_dead_letters_total', { cause: 'failed' })).toBe(1);
+    expect(valueOf(samples, 'visiwise_webhook_handler_failures_total')).toBe(3);
+    expect(valueOf(samples, 'visiwise_webhook_queue_jobs', { queue: name, state: 'waiting' })).toBe(
+      0,
+    );
 
     // Svix redelivering the same id does not create a second job.
     expect((await send(t, secret, 'msg_pg_dead')).status).toBe(200);
