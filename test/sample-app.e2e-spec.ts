@@ -15,12 +15,13 @@ import { REDIS_URL, describeWithRedis, uniqueName, waitFor } from './support/red
 
 describe.each(ADAPTERS)('sample app on %s', (adapter) => {
   const secret = generateVisiwiseWebhookSecret();
-  // The sample reads its whole configuration from the environment, which CI also uses (REDIS_URL):
-  // pin it to the embedded default, as on a fresh clone.
+  // The sample reads its whole configuration from the environment, which CI also uses (REDIS_URL,
+  // DATABASE_URL): pin it to the embedded default, as on a fresh clone.
   const keys = [
     'VISIWISE_WEBHOOK_SECRET',
     'VISIWISE_DELIVERY',
     'REDIS_URL',
+    'DATABASE_URL',
     'VISIWISE_QUEUE_NAME',
     'VISIWISE_ENDPOINTS',
   ];
@@ -174,11 +175,18 @@ describe.each(ADAPTERS)('sample app on %s', (adapter) => {
 
 describeWithRedis('two sample instances in queue mode against one Redis', () => {
   const secret = generateVisiwiseWebhookSecret();
-  const keys = ['VISIWISE_WEBHOOK_SECRET', 'VISIWISE_DELIVERY', 'REDIS_URL', 'VISIWISE_QUEUE_NAME'];
+  const keys = [
+    'VISIWISE_WEBHOOK_SECRET',
+    'VISIWISE_DELIVERY',
+    'REDIS_URL',
+    'DATABASE_URL',
+    'VISIWISE_QUEUE_NAME',
+  ];
   const saved = Object.fromEntries(keys.map((key) => [key, process.env[key]]));
   const queueName = uniqueName('sample');
 
   beforeAll(() => {
+    Reflect.deleteProperty(process.env, 'DATABASE_URL');
     Object.assign(process.env, {
       VISIWISE_WEBHOOK_SECRET: secret,
       VISIWISE_DELIVERY: 'queue',

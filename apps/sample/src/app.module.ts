@@ -14,7 +14,8 @@ import { ShipmentsModule } from './shipments/shipments.module';
     ConfigModule.forRoot({ isGlobal: true }),
     EventEmitterModule.forRoot(),
     // The secret comes from VISIWISE_WEBHOOK_SECRET (see sample-secret.ts for the development
-    // default); the delivery mode from VISIWISE_DELIVERY and REDIS_URL (delivery-options.ts).
+    // default); the delivery mode from VISIWISE_DELIVERY, REDIS_URL and DATABASE_URL
+    // (delivery-options.ts).
     // VISIWISE_ENDPOINTS (eu=whsec_...,us=whsec_...) mounts one endpoint per name instead, at
     // /webhooks/visiwise/<name>, each with its own secret (endpoint-options.ts).
     // Metrics go to prom-client's default registry (served at /metrics), spans to whatever
@@ -30,6 +31,7 @@ import { ShipmentsModule } from './shipments/shipments.module';
           ...deliveryOptionsFromEnv({
             VISIWISE_DELIVERY: config.get<string>('VISIWISE_DELIVERY'),
             REDIS_URL: config.get<string>('REDIS_URL'),
+            DATABASE_URL: config.get<string>('DATABASE_URL'),
             VISIWISE_QUEUE_NAME: config.get<string>('VISIWISE_QUEUE_NAME'),
             VISIWISE_SHUTDOWN_TIMEOUT_MS: config.get<string>('VISIWISE_SHUTDOWN_TIMEOUT_MS'),
           }),
