@@ -365,6 +365,26 @@ describeWithPostgres.each(ADAPTERS)('queue mode on pg-boss, on %s (real PostgreS
     },
   );
 
+  it('runs queue.concurrency jobs at once, and the next as soon as a slot frees up', async () => {
+    // A long poll interval: only the wake-ups (a job sent here, a slot freed) can be this quick.
+    const t = await apps.start(options({ concurrency: 2, pollingIntervalMs: 10_000 }));
+    const gate = latch();
+    t.handlers.gate = gate.promise;
+    for (const id of ['msg_pg_c1', 'msg_pg_c2', 'msg_pg_c3']) {
+      await send(t, secret, id).expect(200);
+    }
+    await waitFor(() => t.handlers.calls.length === 2, 5000, 'two jobs at once');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(t.handlers.calls).toHaveLength(2);
+    gate.open();
+    await waitFor(() => t.handlers.tracked.length === 3, 3000, 'the third job');
+    expect(t.handlers.tracked.map((e) => e.id).sort()).toEqual([
+      'msg_pg_c1',
+      'msg_pg_c2',
+      'msg_pg_c3',
+    ]);
+  });
+
   it('finishes a running job before shutting down', async () => {
     const t = await apps.start(options());
     apps.release(t);
