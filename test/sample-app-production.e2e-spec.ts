@@ -53,7 +53,7 @@ async function startSample(adapter: AdapterName, env: Record<string, string>): P
   }
   const port = await freePort();
   const child = spawn(process.execPath, [SAMPLE_MAIN], {
-    // No inbox: this suite is about Redis (CI's DATABASE_URL would turn it on).
+    // DATABASE_URL (set in CI for the PostgreSQL suites) would put the sample on PostgreSQL.
     env: { ...process.env, DATABASE_URL: '', ...env, PORT: String(port), HTTP_ADAPTER: adapter },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -16,12 +16,13 @@ import { DATABASE_URL, POSTGRES_AVAILABLE, testPool, uniqueSchema } from './supp
 
 describe.each(ADAPTERS)('sample app on %s', (adapter) => {
   const secret = generateVisiwiseWebhookSecret();
-  // The sample reads its whole configuration from the environment, which CI also uses (REDIS_URL):
-  // pin it to the embedded default, as on a fresh clone.
+  // The sample reads its whole configuration from the environment, which CI also uses (REDIS_URL,
+  // DATABASE_URL): pin it to the embedded default, as on a fresh clone.
   const keys = [
     'VISIWISE_WEBHOOK_SECRET',
     'VISIWISE_DELIVERY',
     'REDIS_URL',
+    'DATABASE_URL',
     'VISIWISE_QUEUE_NAME',
     'VISIWISE_ENDPOINTS',
     'DATABASE_URL',

@@ -15,7 +15,8 @@ import { ShipmentsModule } from './shipments/shipments.module';
     ConfigModule.forRoot({ isGlobal: true }),
     EventEmitterModule.forRoot(),
     // The secret comes from VISIWISE_WEBHOOK_SECRET (see sample-secret.ts for the development
-    // default); the delivery mode from VISIWISE_DELIVERY and REDIS_URL (delivery-options.ts).
+    // default); the delivery mode from VISIWISE_DELIVERY, REDIS_URL and DATABASE_URL
+    // (delivery-options.ts).
     // VISIWISE_ENDPOINTS (eu=whsec_...,us=whsec_...) mounts one endpoint per name instead, at
     // /webhooks/visiwise/<name>, each with its own secret (endpoint-options.ts). DATABASE_URL
     // records every delivery in PostgreSQL (the inbox, inbox-options.ts).
@@ -29,15 +30,17 @@ import { ShipmentsModule } from './shipments/shipments.module';
           ...(endpoints === undefined
             ? { secret: config.getOrThrow<string>('VISIWISE_WEBHOOK_SECRET') }
             : { endpoints }),
-          ...inboxOptionsFromEnv({
-            DATABASE_URL: config.get<string>('DATABASE_URL'),
-            VISIWISE_DATABASE_SCHEMA: config.get<string>('VISIWISE_DATABASE_SCHEMA'),
-          }),
           ...deliveryOptionsFromEnv({
             VISIWISE_DELIVERY: config.get<string>('VISIWISE_DELIVERY'),
             REDIS_URL: config.get<string>('REDIS_URL'),
+            DATABASE_URL: config.get<string>('DATABASE_URL'),
             VISIWISE_QUEUE_NAME: config.get<string>('VISIWISE_QUEUE_NAME'),
             VISIWISE_SHUTDOWN_TIMEOUT_MS: config.get<string>('VISIWISE_SHUTDOWN_TIMEOUT_MS'),
+          }),
+          // After the delivery options: its `database` (with the schema) is the one used.
+          ...inboxOptionsFromEnv({
+            DATABASE_URL: config.get<string>('DATABASE_URL'),
+            VISIWISE_DATABASE_SCHEMA: config.get<string>('VISIWISE_DATABASE_SCHEMA'),
           }),
         };
       },

@@ -8,8 +8,8 @@ import type { VisiwiseSecretInput } from './signature/signing-secret';
  * - `inline`: after every handler succeeded (a failure answers 500 and Visiwise retries);
  * - `background`: right after verification; handlers run afterwards in this process (a crash
  *   loses what was in flight);
- * - `queue`: once the event is persisted as a BullMQ job in Redis; workers run the handlers with
- *   retries, and failures end in a replayable dead-letter set.
+ * - `queue`: once the event is persisted as a job (BullMQ in Redis, or pg-boss in PostgreSQL);
+ *   workers run the handlers with retries, and failures end in a replayable dead-letter set.
  */
 export type VisiwiseDeliveryMode = 'inline' | 'background' | 'queue';
 
@@ -55,6 +55,16 @@ export interface VisiwiseDatabaseOptions {
    * @default 5000
    */
   statementTimeoutMs?: number;
+  /**
+   * Schema of the pg-boss queue engine's tables (`queue.engine: 'pg-boss'`). pg-boss creates and
+   * migrates it at start. Give it a schema of its own, not one an application's own pg-boss uses:
+   * pg-boss's maintenance archives every queue of its schema by the settings of whichever instance
+   * runs it, and this module keeps failed jobs (the dead letters) until they are replayed. A plain
+   * lower-case identifier of up to 50 characters (pg-boss's limit).
+   * @default `<tablePrefix>pgboss` (`visiwise_pgboss`), prefixed with `<schema>_` when `schema` is
+   *   not `public`
+   */
+  queueSchema?: string;
 }
 
 /** A PostgreSQL URL, or {@link VisiwiseDatabaseOptions}. */
@@ -98,7 +108,10 @@ export interface VisiwiseIdempotencyOptions {
   keyPrefix?: string;
 }
 
-/** The queue of `delivery: 'queue'`: BullMQ on Redis, or pg-boss on PostgreSQL. */
+/**
+ * The queue of `delivery: 'queue'`: BullMQ on Redis, or pg-boss on PostgreSQL. Most settings mean
+ * the same on both; where pg-boss differs, the field says how.
+ */
 export interface VisiwiseQueueOptions {
   /**
    * `bullmq` (needs `redis`) or `pg-boss` (needs `database`; pg-boss is an optional peer
@@ -106,9 +119,12 @@ export interface VisiwiseQueueOptions {
    * @default 'bullmq' when `redis` is set, otherwise 'pg-boss' when `database` is
    */
   engine?: 'bullmq' | 'pg-boss';
-  /** Queue name (one per application). @default 'visiwise-webhooks' */
+  /**
+   * Queue name (one per application; pg-boss: the queue's name in its schema, see
+   * `database.queueSchema`). @default 'visiwise-webhooks'
+   */
   name?: string;
-  /** BullMQ key prefix in Redis. @default 'bull' */
+  /** BullMQ key prefix in Redis (BullMQ only). @default 'bull' */
   prefix?: string;
   /**
    * Run a worker in this process. Set `false` on instances that should only receive (the jobs are
@@ -120,16 +136,39 @@ export interface VisiwiseQueueOptions {
   concurrency?: number;
   /** Attempts per job before it ends in the failed (dead-letter) set. @default 8 */
   attempts?: number;
-  /** First retry delay; each next one doubles (exponential backoff). @default 1000 */
+  /**
+   * First retry delay; each next one doubles (exponential backoff). pg-boss counts it in whole
+   * seconds (at least 1) and adds up to as much again at random to each delay (jitter).
+   * @default 1000
+   */
   backoffDelayMs?: number;
-  /** Longest wait for Redis to persist a job before answering 503. @default 5000 */
+  /**
+   * Longest wait for Redis (or PostgreSQL, with pg-boss) to persist a job before answering 503.
+   * @default 5000
+   */
   enqueueTimeoutMs?: number;
   /** How long completed jobs are kept (they also collapse duplicate deliveries). @default 129600 */
   keepCompletedSeconds?: number;
-  /** BullMQ job lock duration: a worker that stops renewing it is considered stalled. @default 30000 */
+  /**
+   * BullMQ: the job lock, renewed while the handlers run; a worker that stops renewing it is
+   * considered stalled. pg-boss has no renewal: this is the job's expiry (in whole seconds,
+   * under 24 h), the longest its handlers may run. A job still active then (its worker died, or
+   * its handlers are too slow) is failed and retried like a handler failure.
+   * @default 30000
+   */
   lockDurationMs?: number;
-  /** How often stalled jobs are looked for and handed to another worker. @default 30000 */
+  /**
+   * How often stalled jobs are looked for and handed to another worker (pg-boss: the interval of
+   * its maintenance, which expires jobs and archives completed ones; whole seconds).
+   * @default 30000
+   */
   stalledIntervalMs?: number;
+  /**
+   * pg-boss only: how often an idle worker asks PostgreSQL for jobs. A job sent by this process
+   * wakes its own worker at once; one sent by another instance waits for the next poll.
+   * @default 2000
+   */
+  pollingIntervalMs?: number;
   /**
    * What a worker does with a job whose event type no `@OnVisiwiseEvent` handler of its process
    * takes (e.g. a worker deployed without the module that handles it): `complete` it (counted in
@@ -369,11 +408,11 @@ export interface VisiwiseWebhookModuleOptions extends VisiwiseObservabilityOptio
   inbox?: boolean | VisiwiseInboxOptions;
   /** Deduplication by `svix-id`. */
   idempotency?: VisiwiseIdempotencyOptions;
-  /** The BullMQ queue of `delivery: 'queue'`. */
+  /** The queue of `delivery: 'queue'` (BullMQ or pg-boss). */
   queue?: VisiwiseQueueOptions;
   /**
    * On shutdown, how long to wait for in-flight deliveries and jobs before giving up (jobs are
-   * then handed back to the queue through BullMQ's stalled-job recovery).
+   * then handed back to the queue through BullMQ's stalled-job recovery, or pg-boss's expiry).
    * @default 10000
    */
   shutdownTimeoutMs?: number;

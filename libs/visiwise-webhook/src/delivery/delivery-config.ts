@@ -10,6 +10,8 @@ import {
   inboxNeedsDatabaseMessage,
   invalidDatabaseMessage,
   invalidQueueEngineMessage,
+  invalidQueueSchemaMessage,
+  pgBossExpiryTooLongMessage,
   postgresStoreNeedsDatabaseMessage,
   queueNeedsDatabaseMessage,
   invalidDeadLetterStoreMessage,
@@ -31,6 +33,10 @@ export interface ResolvedDatabaseConfig {
   readonly tablePrefix: string | undefined;
   readonly migrate: boolean;
   readonly statementTimeoutMs: number;
+  /** Schema of pg-boss's tables: `database.queueSchema`, or derived (see {@link pgBossSchemaFor}). */
+  readonly queueSchema: string;
+  /** Whether `queueSchema` was given rather than derived (for the message if it is invalid). */
+  readonly queueSchemaGiven: boolean;
 }
 
 /** The `inbox` option, resolved (internal). */
@@ -66,6 +72,8 @@ export interface ResolvedDeliveryConfig {
     readonly keepCompletedMs: number;
     readonly lockDurationMs: number;
     readonly stalledIntervalMs: number;
+    /** pg-boss only: how often an idle worker polls. */
+    readonly pollingIntervalMs: number;
     readonly unhandledJobs: 'complete' | 'dead-letter';
   };
   readonly deadLetters: {
@@ -106,6 +114,11 @@ function resolveDatabase(
   if (typeof migrate !== 'boolean') {
     throw new VisiwiseConfigurationError(invalidDatabaseMessage());
   }
+  const queueSchemaGiven = options.queueSchema !== undefined;
+  const queueSchema: unknown = options.queueSchema ?? pgBossSchemaFor(options);
+  if (queueSchemaGiven && !isPgBossSchema(queueSchema)) {
+    throw new VisiwiseConfigurationError(invalidQueueSchemaMessage(queueSchema, true));
+  }
   return {
     url: hasUrl ? url : undefined,
     pool: hasPool ? (pool as Pool) : undefined,
@@ -113,8 +126,35 @@ function resolveDatabase(
     tablePrefix: options.tablePrefix,
     migrate,
     statementTimeoutMs: positive(options.statementTimeoutMs, 5000, 'database.statementTimeoutMs'),
+    queueSchema: String(queueSchema),
+    queueSchemaGiven,
   };
 }
+
+/**
+ * The default schema of pg-boss's tables: `<tablePrefix>pgboss` (`visiwise_pgboss`), after
+ * `<schema>_` when the package's tables are not in `public`. Everything the package stores is then
+ * told apart by the same two options, so two registrations kept apart by them get two pg-boss
+ * schemas too.
+ */
+export function pgBossSchemaFor(options: { schema?: unknown; tablePrefix?: unknown }): string {
+  const schema = typeof options.schema === 'string' ? options.schema : 'public';
+  const prefix = typeof options.tablePrefix === 'string' ? options.tablePrefix : 'visiwise_';
+  return `${schema === 'public' ? '' : `${schema}_`}${prefix}pgboss`;
+}
+
+/**
+ * pg-boss writes its schema name into its SQL unquoted, and refuses names over 50 characters:
+ * a plain lower-case identifier (never folded, never read as SQL), not a `pg_` system name.
+ */
+function isPgBossSchema(value: unknown): value is string {
+  return (
+    typeof value === 'string' && /^[a-z_][a-z0-9_]{0,49}$/.test(value) && !value.startsWith('pg_')
+  );
+}
+
+/** pg-boss refuses an expiry of 24 h or more. */
+const PG_BOSS_MAX_EXPIRY_MS = 24 * 3600 * 1000;
 
 function isPool(value: unknown): boolean {
   return typeof (value as { query?: unknown }).query === 'function';
@@ -161,8 +201,13 @@ export function resolveDeliveryConfig(
   if (mode === 'queue' && engine === 'bullmq' && redis === undefined) {
     throw new VisiwiseConfigurationError(queueNeedsRedisMessage());
   }
-  if (mode === 'queue' && engine === 'pg-boss' && database === undefined) {
-    throw new VisiwiseConfigurationError(queueNeedsDatabaseMessage());
+  if (mode === 'queue' && engine === 'pg-boss') {
+    if (database === undefined) {
+      throw new VisiwiseConfigurationError(queueNeedsDatabaseMessage());
+    }
+    if (!isPgBossSchema(database.queueSchema)) {
+      throw new VisiwiseConfigurationError(invalidQueueSchemaMessage(database.queueSchema, false));
+    }
   }
   const store =
     idempotency.store ??
@@ -180,6 +225,10 @@ export function resolveDeliveryConfig(
   const unhandledJobs: unknown = queue.unhandledJobs ?? 'complete';
   if (unhandledJobs !== 'complete' && unhandledJobs !== 'dead-letter') {
     throw new VisiwiseConfigurationError(invalidUnhandledJobsMessage());
+  }
+  const lockDurationMs = positive(queue.lockDurationMs, 30_000, 'queue.lockDurationMs');
+  if (mode === 'queue' && engine === 'pg-boss' && lockDurationMs >= PG_BOSS_MAX_EXPIRY_MS) {
+    throw new VisiwiseConfigurationError(pgBossExpiryTooLongMessage());
   }
   const deadLetters = options.deadLetters ?? {};
   const deadLetterStore: unknown =
@@ -221,8 +270,9 @@ export function resolveDeliveryConfig(
       enqueueTimeoutMs: positive(queue.enqueueTimeoutMs, 5000, 'queue.enqueueTimeoutMs'),
       keepCompletedMs:
         positive(queue.keepCompletedSeconds, 36 * 3600, 'queue.keepCompletedSeconds') * 1000,
-      lockDurationMs: positive(queue.lockDurationMs, 30_000, 'queue.lockDurationMs'),
+      lockDurationMs,
       stalledIntervalMs: positive(queue.stalledIntervalMs, 30_000, 'queue.stalledIntervalMs'),
+      pollingIntervalMs: positive(queue.pollingIntervalMs, 2000, 'queue.pollingIntervalMs'),
       unhandledJobs,
     },
     deadLetters: {

@@ -22,6 +22,17 @@ export const queueNeedsDatabaseMessage = (): string =>
   "`queue.engine: 'pg-boss'` persists events in PostgreSQL: set the `database` option (a URL " +
   'such as postgres://user@127.0.0.1:5432/app, or `{ pool }`).';
 
+export const invalidQueueSchemaMessage = (value: unknown, given: boolean): string =>
+  "`database.queueSchema` (the schema of pg-boss's tables" +
+  (given ? '' : ', derived from `database.schema` and `tablePrefix` when not given') +
+  ') must be 1 to 50 characters of a-z, 0-9 and _, not starting with a digit or pg_ (got ' +
+  `${typeof value === 'string' ? JSON.stringify(value.slice(0, 80)) : typeof value})` +
+  (given ? '.' : ': set `database.queueSchema`.');
+
+export const pgBossExpiryTooLongMessage = (): string =>
+  "`queue.lockDurationMs` is the expiry of pg-boss jobs (`queue.engine: 'pg-boss'`), which " +
+  'pg-boss limits to under 24 hours.';
+
 export const postgresStoreNeedsDatabaseMessage = (): string =>
   "`idempotency.store: 'postgres'` needs the `database` option (a URL or `{ pool }`).";
 
@@ -158,3 +169,43 @@ export const workerCutLogMessage = (timeoutMs: number): string =>
 
 export const connectionCutLogMessage = (what: string, timeoutMs: number): string =>
   `${what} did not close within ${timeoutMs} ms (Redis down or not answering); its connection was cut.`;
+
+export const pgBossStoreFailedLogMessage = (id: string, reason: string): string =>
+  `Could not persist Visiwise event ${id} to the pg-boss queue in PostgreSQL (${reason}); answered ` +
+  '503 so Visiwise retries. Until a delivery is stored again, further failures are answered the ' +
+  'same way and counted in the metrics, not logged.';
+
+export const pgBossStoringAgainLogMessage = (refused: number): string =>
+  `The pg-boss queue stores Visiwise deliveries again; ${refused} were answered 503 meanwhile ` +
+  '(Visiwise retries them).';
+
+export const pgBossJobMissingMessage = (queue: string): string =>
+  `pg-boss stored no job and holds none of this id: is queue "${queue}" missing from its schema?`;
+
+export const pgBossJobNotRecordedLogMessage = (id: string, reason: string): string =>
+  `Could not record the outcome of the job of Visiwise event ${id} in PostgreSQL (${reason}); the ` +
+  'job stays active until its expiry (queue.lockDurationMs), then pg-boss retries it, so its ' +
+  'handlers may run again. Further such failures are not logged until an outcome is recorded again.';
+
+export const pgBossJobExpiredReason = (seconds: number): string =>
+  `handlers ran longer than the job's expiry (${seconds} s, queue.lockDurationMs)`;
+
+export const pgBossJobExpiredLogMessage = (id: string, type: string, seconds: number): string =>
+  `The handlers of queued Visiwise event ${id} (${type}) ran longer than the job's expiry ` +
+  `(${seconds} s, queue.lockDurationMs); the job was failed, so pg-boss retries it while its ` +
+  'attempts last, and those handlers may still be running.';
+
+export const pgBossShutdownTimeoutLogMessage = (timeoutMs: number): string =>
+  `The Visiwise pg-boss worker still had jobs running ${timeoutMs} ms after shutdown began; they ` +
+  'stay active in PostgreSQL until their expiry (queue.lockDurationMs), then pg-boss hands them to ' +
+  'another worker.';
+
+export const pgBossMaintenanceFailedLogMessage = (reason: string): string =>
+  'pg-boss maintenance (expiring jobs whose worker stopped, archiving completed ones) failed: ' +
+  `${reason}. Logged once until a maintenance run succeeds again.`;
+
+export const pgBossStartFailedMessage = (schema: string, where: string, reason: string): string =>
+  `pg-boss could not start in schema "${schema}" of PostgreSQL at ${where} (${reason}). pg-boss ` +
+  'creates and migrates its own schema at start: the database role needs the CREATE privilege on ' +
+  `the database, or install it beforehand (PgBoss.getConstructionPlans('${schema}')); ` +
+  '`database.queueSchema` names it.';

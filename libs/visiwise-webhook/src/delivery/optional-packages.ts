@@ -6,9 +6,9 @@ import type { RedisDeadLetterClient } from './redis-dead-letter.store';
 import type { RedisIdempotencyClient } from './redis-idempotency.store';
 
 /*
- * ioredis and bullmq are optional peer dependencies: the embedded default (inline delivery,
- * memory store) needs neither. They are required lazily, only by the features that use them, and
- * typed here by the little we use so that their types are not needed either.
+ * ioredis, bullmq and pg-boss are optional peer dependencies: the embedded default (inline
+ * delivery, memory store) needs none of them. They are required lazily, only by the features that
+ * use them, and typed here by the little we use so that their types are not needed either.
  */
 
 /** The ioredis client surface this package uses. */
@@ -61,6 +61,15 @@ export function loadBullMq(): typeof import('bullmq') {
     'bullmq ioredis',
     "`delivery: 'queue'`",
   ) as typeof import('bullmq');
+}
+
+/** Loads pg-boss (for the queue mode on PostgreSQL); it needs pg, which the `database` option loads. */
+export function loadPgBoss(): typeof import('pg-boss') {
+  return requireOptional(
+    'pg-boss',
+    'pg-boss pg',
+    "`delivery: 'queue'` with `queue.engine: 'pg-boss'`",
+  ) as typeof import('pg-boss');
 }
 
 /**

@@ -5,8 +5,9 @@ import { DEFAULT_ENDPOINT_NAME, asEndpointName } from '../endpoints/endpoint-con
 import type { UnparseableVisiwiseDelivery } from './unparseable-delivery';
 
 /**
- * A verified event as stored in a BullMQ job of the queue mode (JSON: dates as ISO strings). The
- * job id is the delivery id; this is what you see when inspecting the queue with BullMQ tools.
+ * A verified event as stored in a job of the queue mode (JSON: dates as ISO strings): what you see
+ * when inspecting the queue with BullMQ tools (the job id is the delivery id), or in the `data`
+ * column of pg-boss's job table (the job id is derived from it: {@link pgBossJobIdFor}).
  */
 export interface QueuedVisiwiseEvent {
   readonly id: string;
@@ -87,4 +88,33 @@ function hashedJobId(text: string): string {
  */
 export function unparseableJobIdFor(deliveryId: string, tenant?: string): string {
   return `unparseable_${jobIdFor(deliveryId, tenant)}`;
+}
+
+/**
+ * The pg-boss job id of a delivery in a queue. pg-boss 10 ids are UUIDs, so the key (queue name
+ * and BullMQ-style job id, which carries the tenant) is hashed into one: SHA-256, its first 128
+ * bits with the version set to 8 and the RFC 9562 variant (UUIDv8, "custom", of which a SHA-256
+ * name-based id is the RFC's own example). One job per delivery and queue, so Svix's retries collapse
+ * into the job that exists; the queue name in the key keeps one endpoint's ids apart from another's
+ * even outside pg-boss's (queue, id) primary key (logs, tools).
+ */
+export function pgBossJobIdFor(queue: string, deliveryId: string, tenant?: string): string {
+  return uuidFromKey(`${queue}/${jobIdFor(deliveryId, tenant)}`);
+}
+
+/** The pg-boss job id of a delivery kept as unparseable (apart from its event's; see above). */
+export function pgBossUnparseableJobIdFor(
+  queue: string,
+  deliveryId: string,
+  tenant?: string,
+): string {
+  return uuidFromKey(`${queue}/${unparseableJobIdFor(deliveryId, tenant)}`);
+}
+
+function uuidFromKey(key: string): string {
+  const bytes = createHash('sha256').update(key).digest().subarray(0, 16);
+  bytes[6] = ((bytes[6] ?? 0) & 0x0f) | 0x80;
+  bytes[8] = ((bytes[8] ?? 0) & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

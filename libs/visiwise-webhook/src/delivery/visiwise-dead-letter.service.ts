@@ -12,9 +12,9 @@ import { VisiwiseDeliveryRuntime } from './visiwise-delivery.runtime';
  * check): list them and replay them once the cause is fixed. In every mode they hold the verified
  * deliveries whose body could not be read as an event (cause `unparseable`): replaying one reads its
  * body anew (with the `readEnvelope` option in force then) and delivers it if it is an event now.
- * In queue mode they are BullMQ's failed set and also hold the events whose jobs exhausted their
- * attempts (`failed`) and, with `queue.unhandledJobs: 'dead-letter'`, jobs no handler took
- * (`no_handler`). The inline and background modes keep theirs in memory (this process, bounded)
+ * In queue mode they are the queue's failed jobs (BullMQ's failed set, or pg-boss's failed jobs)
+ * and also hold the events whose jobs exhausted their attempts (`failed`) and, with
+ * `queue.unhandledJobs: 'dead-letter'`, jobs no handler took (`no_handler`). The inline and background modes keep theirs in memory (this process, bounded)
  * or in Redis (`deadLetters.store`).
  */
 @Injectable()

@@ -25,6 +25,7 @@ import { BackgroundDeliveryStrategy } from './background-delivery.strategy';
 import {
   deadLetterStoreNeedsInboxMessage,
   notQueueModeMessage,
+  pgBossStartFailedMessage,
   postgresStoreNeedsDatabaseMessage,
   redisStoreNeedsRedisMessage,
 } from './delivery.messages';
@@ -41,8 +42,13 @@ import {
   createRedisClient,
   describeRedis,
   loadBullMq,
+  loadPgBoss,
   redisSecrets,
 } from './optional-packages';
+import { PgBossDeadLetters } from './pg-boss-dead-letters';
+import { PgBossDeliveryStrategy } from './pg-boss-delivery.strategy';
+import { pgBossSettings, startPgBoss, stopPgBoss } from './pg-boss-engine';
+import { PgBossQueue } from './pg-boss-queue';
 import { CONNECTION_CLOSE_GRACE_MS, QueueDeliveryStrategy } from './queue-delivery.strategy';
 import type { DeadLetterStore } from './dead-letter-store.interface';
 import { readDeliveryEnvelope, toEvent, type EventSource } from './event-reader';
@@ -59,7 +65,13 @@ import { EndpointDeadLetters } from './endpoint-dead-letters';
 import { NamespacedIdempotencyStore } from './namespaced-idempotency.store';
 import type { ResolvedDatabaseConfig, ResolvedDeliveryConfig } from './delivery-config';
 import type { Pool } from 'pg';
-import { createPgPool } from '../postgres/postgres-packages';
+import type PgBoss from 'pg-boss';
+import {
+  createPgPool,
+  describePostgresUrl,
+  postgresUrlSecrets,
+  redactSecrets,
+} from '../postgres/postgres-packages';
 import { checkSchema, migrateVisiwiseInbox } from '../postgres/migrate-visiwise-inbox';
 import { PostgresIdempotencyStore } from '../postgres/postgres-idempotency.store';
 import { PostgresDeliveryLog } from '../postgres/postgres-delivery-log';
@@ -95,11 +107,12 @@ interface EndpointDelivery {
 
 /**
  * Owns what delivery needs at run time: the idempotency store, Redis connections (and the monitor
- * of their state), the BullMQ queue and worker, and the strategy of the configured mode. Connects
- * at module init (failing the start if Redis is unreachable), starts workers once every
- * `@OnVisiwiseEvent` handler is registered, and on shutdown stops accepting, waits up to
- * `shutdownTimeoutMs` for work in flight, then closes connections within a short grace, cutting
- * those that Redis does not let close: shutdown ends on time whatever Redis does.
+ * of their state), the PostgreSQL pool, the BullMQ queues or the PgBoss instance, and the strategy
+ * of the configured mode. Connects at module init (failing the start if Redis or PostgreSQL is
+ * unreachable), starts workers once every `@OnVisiwiseEvent` handler is registered, and on shutdown
+ * stops accepting, waits up to `shutdownTimeoutMs` for work in flight, then closes connections
+ * within a short grace, cutting those that Redis does not let close: shutdown ends on time
+ * whatever Redis or the database does.
  */
 @Injectable()
 export class VisiwiseDeliveryRuntime
@@ -128,6 +141,10 @@ export class VisiwiseDeliveryRuntime
   /** The pool this runtime created from a URL, ended on shutdown (an application's pool is not). */
   private ownedPool: Pool | undefined;
   private monitor: RedisConnectionMonitor | undefined;
+  /** The one PgBoss of the module's pg-boss endpoints, started with the first of them. */
+  private boss: Promise<PgBoss> | undefined;
+  /** The same, once started: stopped on shutdown, before the pool it queries through ends. */
+  private startedBoss: PgBoss | undefined;
   private draining = false;
 
   constructor(
@@ -151,10 +168,18 @@ export class VisiwiseDeliveryRuntime
         this.logger,
       );
     }
-    const needsBullMq = this.config.endpoints.some(({ delivery }) => delivery.mode === 'queue');
+    const needsBullMq = this.config.endpoints.some(
+      ({ delivery }) => delivery.mode === 'queue' && delivery.queue.engine === 'bullmq',
+    );
     const bullmq = needsBullMq ? loadBullMq() : undefined;
-    for (const endpoint of this.config.endpoints) {
-      this.endpoints.set(endpoint.name, await this.createEndpoint(endpoint, bullmq));
+    try {
+      for (const endpoint of this.config.endpoints) {
+        this.endpoints.set(endpoint.name, await this.createEndpoint(endpoint, bullmq));
+      }
+    } catch (error) {
+      // A failed start gets no shutdown hooks: pg-boss's maintenance timer would keep it alive.
+      await this.stopBoss();
+      throw error;
     }
     this.deadLetters = new EndpointDeadLetters(
       new Map([...this.endpoints].map(([name, { deadLetters }]) => [name, deadLetters])),
@@ -199,7 +224,7 @@ export class VisiwiseDeliveryRuntime
       case 'queue': {
         const { queue: queueConfig } = delivery;
         if (queueConfig.engine === 'pg-boss') {
-          throw new VisiwiseConfigurationError('The pg-boss queue engine is not available yet.');
+          return this.createPgBossEndpoint(endpoint, deps);
         }
         if (this.clients.length === 0) {
           // A connection of our own: Redis must answer at start, and the worker watchdog needs to
@@ -264,6 +289,83 @@ export class VisiwiseDeliveryRuntime
     }
   }
 
+  /** An endpoint whose queue is pg-boss: its queue in the module's PgBoss, strategy, dead letters. */
+  private async createPgBossEndpoint(
+    endpoint: ResolvedEndpoint,
+    deps: HandleDependencies,
+  ): Promise<EndpointDelivery> {
+    const config = endpoint.delivery.queue;
+    const boss = await this.pgBoss();
+    // Idempotent: a queue that exists (another instance, an earlier start) is left as it is.
+    await boss.createQueue(config.name);
+    const queue = new PgBossQueue(
+      boss,
+      await this.database(),
+      this.requireDatabaseConfig().queueSchema,
+      config,
+    );
+    this.telemetry.watchQueue(queue, config.name);
+    return {
+      strategy: new PgBossDeliveryStrategy(
+        {
+          ...deps,
+          queue,
+          endpoint: endpoint.name,
+          readEnvelope: (source: EventSource) => readDeliveryEnvelope(this.config, source),
+          config,
+        },
+        this.logger,
+      ),
+      deadLetters: new PgBossDeadLetters(queue, endpoint.name),
+    };
+  }
+
+  /** The module's PgBoss, started once (pg-boss installs or migrates its schema then). */
+  private pgBoss(): Promise<PgBoss> {
+    this.boss ??= this.startBoss();
+    return this.boss;
+  }
+
+  private async startBoss(): Promise<PgBoss> {
+    const PgBossClass = loadPgBoss();
+    const pool = await this.database();
+    const database = this.requireDatabaseConfig();
+    const queues = this.config.endpoints
+      .map(({ delivery }) => delivery)
+      .filter(({ mode, queue }) => mode === 'queue' && queue.engine === 'pg-boss')
+      .map(({ queue }) => queue);
+    try {
+      this.startedBoss = await startPgBoss(
+        PgBossClass,
+        pool,
+        pgBossSettings(database.queueSchema, queues),
+        this.logger,
+      );
+    } catch (error) {
+      const url = database.url;
+      const reason = redactSecrets(
+        error instanceof Error ? error.message : String(error),
+        url === undefined ? [] : postgresUrlSecrets(url),
+      );
+      throw new VisiwiseConfigurationError(
+        pgBossStartFailedMessage(
+          database.queueSchema,
+          url === undefined ? 'the `database` pool' : describePostgresUrl(url),
+          reason,
+        ),
+      );
+    }
+    return this.startedBoss;
+  }
+
+  /** Stops pg-boss's timers (it makes no query for that): bounded all the same. */
+  private async stopBoss(): Promise<void> {
+    const boss = this.startedBoss;
+    if (boss !== undefined) {
+      await settleWithin(stopPgBoss(boss), CONNECTION_CLOSE_GRACE_MS);
+    }
+  }
+
   onApplicationBootstrap(): void {
     // Handlers are registered by @nestjs/event-emitter during bootstrap; a worker started earlier
     // could take a job, find no handler, and complete it unhandled. Not awaited: the readiness is
@@ -306,6 +408,8 @@ export class VisiwiseDeliveryRuntime
           Promise.all([...this.userStores].map((store) => store.close?.() ?? Promise.resolve())),
           CONNECTION_CLOSE_GRACE_MS,
         );
+        // pg-boss's maintenance queries through the pool: stopped before the pool ends.
+        await this.stopBoss();
         await settleWithin(this.ownedPool?.end() ?? Promise.resolve(), CONNECTION_CLOSE_GRACE_MS);
         await Promise.all(
           this.clients.map(async (client) => {
@@ -350,7 +454,9 @@ export class VisiwiseDeliveryRuntime
     let running: boolean | undefined;
     for (const { strategy } of this.endpoints.values()) {
       const worker =
-        strategy instanceof QueueDeliveryStrategy ? strategy.workerRunning() : undefined;
+        strategy instanceof QueueDeliveryStrategy || strategy instanceof PgBossDeliveryStrategy
+          ? strategy.workerRunning()
+          : undefined;
       if (worker !== undefined) {
         running = (running ?? true) && worker;
       }

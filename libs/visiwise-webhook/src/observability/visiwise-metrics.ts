@@ -10,7 +10,10 @@ export const NO_REASON_LABEL = 'none';
 /** The `endpoint` label of a request to a path that is no endpoint (404). */
 export const NO_ENDPOINT_LABEL = 'none';
 
-/** The BullMQ job states reported by `visiwise_webhook_queue_jobs`. */
+/**
+ * The job states reported by `visiwise_webhook_queue_jobs`, by BullMQ's names (pg-boss's created
+ * and retrying jobs are `waiting` when due, `delayed` before).
+ */
 export const QUEUE_JOB_STATES = ['waiting', 'active', 'delayed', 'failed'] as const;
 
 /** How long one read of a queue's job counts serves scrapes. */
@@ -175,7 +178,7 @@ function createInstruments(options: ResolvedMetricsOptions, now: () => number): 
     () =>
       new client.Gauge<'queue' | 'state'>({
         name: name('queue_jobs'),
-        help: 'Jobs in the BullMQ queue of queue mode, by state (read at most every 5 s, on scrape).',
+        help: 'Jobs in the queue of queue mode (BullMQ or pg-boss), by state (read at most every 5 s, on scrape).',
         labelNames: ['queue', 'state'],
         registers,
         async collect() {
