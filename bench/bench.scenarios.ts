@@ -27,14 +27,24 @@ export interface Scenario {
   /** @default both */
   readonly adapters?: readonly AdapterName[];
   readonly requiresRedis?: boolean;
+  readonly requiresPostgres?: boolean;
   /** Whether `--quick` measures it. @default true */
   readonly quick?: boolean;
   /** Appended to the webhook path the load posts to (a named endpoint's segment). */
   readonly route?: string;
+  /** Environment of the server process (the `sample` app reads its configuration there). */
+  readonly env?: (instance: string, secret: string) => Record<string, string>;
 }
 
 /** Keys of the Redis scenarios live under this prefix; the runner deletes them at the end. */
 export const REDIS_KEY_PREFIX = 'visiwise-bench:';
+
+/** PostgreSQL of the inbox scenarios; each server gets a schema of its own, dropped at the end. */
+export const DATABASE_URL =
+  process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Schemas of the PostgreSQL scenarios start with this; the runner drops them at the end. */
+export const PG_SCHEMA_PREFIX = 'visiwise_bench_';
 
 /** Database 15 unless told otherwise: a run never meets the tests' keys (database 0). */
 export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379/15';
@@ -73,6 +83,35 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'queue', ...QUEUE },
   // The production shape: the worker in a process of its own.
   { name: 'queue-split', ...QUEUE, worker: 'separate' },
+  // Every delivery recorded in PostgreSQL before its answer, its outcome after (issue 17).
+  {
+    name: 'inbox',
+    app: 'module',
+    module: (instance) => ({
+      metrics: true,
+      tracing: true,
+      database: {
+        url: DATABASE_URL,
+        schema: `${PG_SCHEMA_PREFIX}${instance.replace(/[^a-z0-9]/g, '_')}`,
+        migrate: true,
+      },
+      inbox: true,
+      idempotency: { store: 'memory' },
+    }),
+    requiresPostgres: true,
+  },
+  // The sample app as `npm start` runs it with DATABASE_URL: inbox on, PostgreSQL claims.
+  {
+    name: 'sample-inbox',
+    app: 'sample',
+    env: (instance, secret) => ({
+      VISIWISE_WEBHOOK_SECRET: secret,
+      DATABASE_URL,
+      VISIWISE_DATABASE_SCHEMA: `${PG_SCHEMA_PREFIX}${instance.replace(/[^a-z0-9]/g, '_')}`,
+      REDIS_URL: '',
+    }),
+    requiresPostgres: true,
+  },
   // A hundred named endpoints in one app, the load on the last one declared: the route lookup is
   // a Map get, so this must cost what the single endpoint costs (issue 16).
   {

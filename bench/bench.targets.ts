@@ -1,5 +1,5 @@
 /*
- * The targets of issues 15 and 16, in one place. All are ratios between scenarios measured in the same run
+ * The targets of issues 15, 16 and 17, in one place. All are ratios between scenarios measured in the same run
  * (absolute figures drift between runs and machines; ratios far less), 1 KiB bodies, 10 connections.
  */
 import { KIB } from './lib/payload';
@@ -58,6 +58,16 @@ const cpuRatio =
     if (!a || !b) return undefined;
     const value = a.cpuMicros / b.cpuMicros;
     return { value, detail: `${x(value)}: ${cpu(a)} / ${cpu(b)} per delivery` };
+  };
+
+const sampleThroughput =
+  (adapter: AdapterName): Measure =>
+  (results) => {
+    const sample = row(results, adapter, 'sample-inbox');
+    if (!sample) return undefined;
+    const value = sample.requestsPerSecond;
+    const ms = `p50 ${sample.p50Millis.toFixed(2)} ms, p99 ${sample.p99Millis.toFixed(2)} ms`;
+    return { value, detail: `${value.toFixed(0)}/s: ${ms}, ${cpu(sample)} per delivery` };
   };
 
 const latencyRatio =
@@ -152,6 +162,18 @@ export const TARGETS: readonly Target[] = [
     measure: cpuRatio('fastify', 'queue', 'module'),
     pass: (value) => value <= 2,
   },
+  ...ADAPTERS.map((adapter) => ({
+    target: `inbox (PostgreSQL log) CPU / module CPU per delivery, receive process, ${adapter}`,
+    threshold: '<= 2.0x',
+    measure: cpuRatio(adapter, 'inbox', 'module'),
+    pass: (value: number) => value <= 2,
+  })),
+  ...ADAPTERS.map((adapter) => ({
+    target: `sample app with PostgreSQL (inbox, claims): deliveries/s, 10 connections, ${adapter}`,
+    threshold: '>= 1000',
+    measure: sampleThroughput(adapter),
+    pass: (value: number) => value >= 1000,
+  })),
   {
     target: 'queue-split (worker in its own process) / module, fastify',
     threshold: 'reported',

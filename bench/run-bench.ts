@@ -16,7 +16,7 @@ import {
 } from './bench.scenarios';
 import { evaluateTargets } from './bench.targets';
 import { BenchChild } from './lib/bench-child';
-import { cleanUpRedis, redisMissing } from './lib/bench-services';
+import { cleanUpPostgres, cleanUpRedis, postgresMissing, redisMissing } from './lib/bench-services';
 import { LoadPlan, LoadResult, runLoad } from './lib/load';
 import { loadAverage, machineInfo } from './lib/machine';
 import { benchSecret } from './lib/payload';
@@ -124,7 +124,11 @@ async function startServer(
           ? (moduleOptions ?? {})
           : { ...moduleOptions, queue: { ...moduleOptions?.queue, worker } },
     };
-    const env = { BENCH_SERVER: JSON.stringify(config), NODE_ENV: 'production' };
+    const env = {
+      BENCH_SERVER: JSON.stringify(config),
+      NODE_ENV: 'production',
+      ...scenario.env?.(`${adapter}-${scenario.name}-${String(process.pid)}`, secret),
+    };
     const child: ServerChild = new BenchChild(
       `${label(scenario, adapter)} ${role}`,
       SERVER_ENTRY,
@@ -195,6 +199,7 @@ function toRound({ load, receive, worker }: Measured): Round {
   const handled = (worker ?? receive).handled;
   return {
     requestsPerSecond: load.requestsPerSecond,
+    p50Millis: load.p50Millis,
     p99Millis: load.p99Millis,
     receiveCpuMicros: receive.cpuMicros / load.ok2xx,
     ...(worker ? { workerCpuMicros: worker.cpuMicros / worker.handled } : {}),
@@ -211,6 +216,7 @@ function toRow(server: Server, rounds: readonly Round[]): ScenarioRow {
     adapter: server.adapter,
     scenario: server.scenario.name,
     requestsPerSecond: of((round) => round.requestsPerSecond),
+    p50Millis: of((round) => round.p50Millis),
     p99Millis: of((round) => round.p99Millis),
     receiveCpuMicros,
     ...(workerCpuMicros === undefined ? {} : { workerCpuMicros }),
@@ -299,6 +305,7 @@ async function startServers(
   skipped: string[],
 ): Promise<Server[]> {
   const missingRedis = await redisMissing();
+  const missingPostgres = await postgresMissing();
   const servers: Server[] = [];
   for (const adapter of ADAPTERS) {
     for (const scenario of SCENARIOS.filter((s) => (s.adapters ?? ADAPTERS).includes(adapter))) {
@@ -307,7 +314,9 @@ async function startServers(
           ? 'full runs only'
           : scenario.requiresRedis
             ? missingRedis
-            : undefined;
+            : scenario.requiresPostgres
+              ? missingPostgres
+              : undefined;
       if (why === undefined) servers.push(await startServer(scenario, adapter, secret, options));
       else skipped.push(`${label(scenario, adapter)}: ${why}`);
     }
@@ -341,6 +350,9 @@ async function main(): Promise<void> {
       await Promise.all(servers.map(stopServer));
       if (servers.some((server) => server.scenario.requiresRedis)) {
         console.log(`[http] deleted ${String(await cleanUpRedis())} Redis keys the run left`);
+      }
+      if (servers.some((server) => server.scenario.requiresPostgres)) {
+        console.log(`[http] dropped ${String(await cleanUpPostgres())} PostgreSQL schemas`);
       }
     }
   } else if (phases.has('latency')) {

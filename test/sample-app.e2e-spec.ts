@@ -12,6 +12,7 @@ import { CapturingLogger } from './support/capturing-logger';
 import { Sample, parseExposition, valueOf } from './support/prometheus';
 import { shipmentTracked } from './support/payloads';
 import { REDIS_URL, describeWithRedis, uniqueName, waitFor } from './support/redis';
+import { DATABASE_URL, POSTGRES_AVAILABLE, testPool, uniqueSchema } from './support/postgres';
 
 describe.each(ADAPTERS)('sample app on %s', (adapter) => {
   const secret = generateVisiwiseWebhookSecret();
@@ -23,6 +24,7 @@ describe.each(ADAPTERS)('sample app on %s', (adapter) => {
     'REDIS_URL',
     'VISIWISE_QUEUE_NAME',
     'VISIWISE_ENDPOINTS',
+    'DATABASE_URL',
   ];
   const saved = Object.fromEntries(keys.map((key) => [key, process.env[key]]));
 
@@ -128,6 +130,41 @@ describe.each(ADAPTERS)('sample app on %s', (adapter) => {
     }
   });
 
+  (POSTGRES_AVAILABLE ? it : it.skip)(
+    'with DATABASE_URL, records every delivery in the inbox (tables created at start)',
+    async () => {
+      const schema = uniqueSchema('sample');
+      Object.assign(process.env, { DATABASE_URL, VISIWISE_DATABASE_SCHEMA: schema });
+      const pool = testPool();
+      try {
+        const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
+        const app = await createHttpApp(moduleRef, adapter, { logger: new CapturingLogger() });
+        try {
+          const body = JSON.stringify(shipmentTracked('TGHU2468106'));
+          const id = `msg_${uniqueName('sample-inbox').replace(/-/g, '_')}`;
+          await request(app.getHttpServer())
+            .post('/webhooks/visiwise')
+            .set('content-type', 'application/json')
+            .set({ ...signVisiwiseWebhook({ secret, payload: body, id }) })
+            .send(body)
+            .expect(200, { status: 'received' });
+          const { rows } = await pool.query<{ status: string; tracking_refs: string[] }>(
+            `SELECT status, tracking_refs FROM "${schema}".visiwise_deliveries WHERE delivery_id = $1`,
+            [id],
+          );
+          expect(rows).toEqual([{ status: 'handled', tracking_refs: ['TGHU2468106'] }]);
+        } finally {
+          await app.close();
+        }
+      } finally {
+        Reflect.deleteProperty(process.env, 'DATABASE_URL');
+        Reflect.deleteProperty(process.env, 'VISIWISE_DATABASE_SCHEMA');
+        await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await pool.end();
+      }
+    },
+  );
+
   it('counts accepted, duplicate and rejected deliveries on GET /metrics, as Prometheus text', async () => {
     const moduleRef = await Test.createTestingModule({ imports: [AppModule] }).compile();
     const app = await createHttpApp(moduleRef, adapter, { logger: new CapturingLogger() });
@@ -174,11 +211,18 @@ describe.each(ADAPTERS)('sample app on %s', (adapter) => {
 
 describeWithRedis('two sample instances in queue mode against one Redis', () => {
   const secret = generateVisiwiseWebhookSecret();
-  const keys = ['VISIWISE_WEBHOOK_SECRET', 'VISIWISE_DELIVERY', 'REDIS_URL', 'VISIWISE_QUEUE_NAME'];
+  const keys = [
+    'VISIWISE_WEBHOOK_SECRET',
+    'VISIWISE_DELIVERY',
+    'REDIS_URL',
+    'VISIWISE_QUEUE_NAME',
+    'DATABASE_URL',
+  ];
   const saved = Object.fromEntries(keys.map((key) => [key, process.env[key]]));
   const queueName = uniqueName('sample');
 
   beforeAll(() => {
+    Reflect.deleteProperty(process.env, 'DATABASE_URL');
     Object.assign(process.env, {
       VISIWISE_WEBHOOK_SECRET: secret,
       VISIWISE_DELIVERY: 'queue',

@@ -145,3 +145,23 @@ export function createWebhookBenchModule(
 
   return WebhookBenchModule;
 }
+
+/**
+ * The sample app (apps/sample, as built by `npm run build:sample`) with one more no-op handler that
+ * counts deliveries for the bench's windows. It reads its configuration from the environment the
+ * scenario gives the server process (secret, DATABASE_URL, ...).
+ */
+export function createSampleBenchModule(sampleAppModule: Type<unknown>): Type<unknown> {
+  @Injectable()
+  class DeliveryCounter {
+    @OnVisiwiseEvent('shipment.tracked')
+    onTracked(): void {
+      deliveryCounter.handled++;
+    }
+  }
+
+  @Module({ imports: [sampleAppModule], providers: [DeliveryCounter] })
+  class SampleBenchModule {}
+
+  return SampleBenchModule;
+}

@@ -18,9 +18,11 @@ import type {
 import {
   createBareBenchModule,
   createMinimalVerifyingGuard,
+  createSampleBenchModule,
   createWebhookBenchModule,
   deliveryCounter,
 } from './bench-apps';
+import { join } from 'node:path';
 
 /**
  * One factory per application kind: a new kind of app (100 endpoints, say) is one entry here and
@@ -31,6 +33,23 @@ const APPS: { readonly [K in BenchAppKind]: (config: BenchServerConfig) => Type<
   guard: (config) =>
     createBareBenchModule(config.path, [createMinimalVerifyingGuard(config.secret)]),
   module: (config) => createWebhookBenchModule(config.secret, config.path, config.moduleOptions),
+  sample: () => {
+    // Built by `npm run build:sample`; its configuration comes from the environment.
+    const built = join(
+      __dirname,
+      '..',
+      '..',
+      'apps',
+      'sample',
+      'apps',
+      'sample',
+      'src',
+      'app.module.js',
+    );
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { AppModule } = require(built) as { AppModule: Type<unknown> };
+    return createSampleBenchModule(AppModule);
+  },
 };
 
 async function start(config: BenchServerConfig): Promise<[INestApplicationContext, number]> {

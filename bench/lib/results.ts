@@ -24,6 +24,7 @@ export interface MicroResult {
 /** One interleaved round of one scenario, or (in a ScenarioRow) the medians of its rounds. */
 export interface Round {
   readonly requestsPerSecond: number;
+  readonly p50Millis: number;
   readonly p99Millis: number;
   /** CPU of the receiving server per delivery answered 2xx. */
   readonly receiveCpuMicros: number;
@@ -96,7 +97,8 @@ export type AdapterName = 'express' | 'fastify';
  * `bare`: a Nest POST route and nothing else. `guard`: that route behind the minimal verifying
  * guard (the reference). `module`: the module's endpoint with one no-op handler.
  */
-export type BenchAppKind = 'bare' | 'guard' | 'module';
+/** `sample`: the built sample app (apps/sample) as `npm start` runs it, configured by `env`. */
+export type BenchAppKind = 'bare' | 'guard' | 'module' | 'sample';
 
 /**
  * `VisiwiseWebhookModule.forRoot()` options of a scenario, without the secret (the bench makes

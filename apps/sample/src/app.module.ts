@@ -4,6 +4,7 @@ import { EventEmitterModule } from '@nestjs/event-emitter';
 import { VisiwiseWebhookModule } from 'nestjs-visiwise-webhook';
 import { deliveryOptionsFromEnv } from './delivery-options';
 import { endpointsFromEnv } from './endpoint-options';
+import { inboxOptionsFromEnv } from './inbox-options';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
@@ -16,7 +17,8 @@ import { ShipmentsModule } from './shipments/shipments.module';
     // The secret comes from VISIWISE_WEBHOOK_SECRET (see sample-secret.ts for the development
     // default); the delivery mode from VISIWISE_DELIVERY and REDIS_URL (delivery-options.ts).
     // VISIWISE_ENDPOINTS (eu=whsec_...,us=whsec_...) mounts one endpoint per name instead, at
-    // /webhooks/visiwise/<name>, each with its own secret (endpoint-options.ts).
+    // /webhooks/visiwise/<name>, each with its own secret (endpoint-options.ts). DATABASE_URL
+    // records every delivery in PostgreSQL (the inbox, inbox-options.ts).
     // Metrics go to prom-client's default registry (served at /metrics), spans to whatever
     // OpenTelemetry SDK the process registers: both are on because the packages are installed.
     VisiwiseWebhookModule.forRootAsync({
@@ -27,6 +29,10 @@ import { ShipmentsModule } from './shipments/shipments.module';
           ...(endpoints === undefined
             ? { secret: config.getOrThrow<string>('VISIWISE_WEBHOOK_SECRET') }
             : { endpoints }),
+          ...inboxOptionsFromEnv({
+            DATABASE_URL: config.get<string>('DATABASE_URL'),
+            VISIWISE_DATABASE_SCHEMA: config.get<string>('VISIWISE_DATABASE_SCHEMA'),
+          }),
           ...deliveryOptionsFromEnv({
             VISIWISE_DELIVERY: config.get<string>('VISIWISE_DELIVERY'),
             REDIS_URL: config.get<string>('REDIS_URL'),

@@ -8,8 +8,11 @@
 
 export { VisiwiseWebhookModule } from './visiwise-webhook.module';
 export type {
+  VisiwiseDatabaseConnection,
+  VisiwiseDatabaseOptions,
   VisiwiseDeadLetterOptions,
   VisiwiseDeliveryMode,
+  VisiwiseInboxOptions,
   VisiwiseEndpointName,
   VisiwiseEndpointOptions,
   VisiwiseEndpointRegistry,
@@ -53,6 +56,8 @@ export type {
 export { VisiwiseWebhookEndpoints } from './endpoints/visiwise-webhook-endpoints.service';
 export type { VisiwiseEndpointInfo } from './endpoints/visiwise-webhook-endpoints.service';
 export { DEFAULT_ENDPOINT_NAME } from './endpoints/endpoint-config';
+export { VISIWISE_DELIVERY_LOG, VISIWISE_INBOX_REPLAYER } from './inbox/inbox.constants';
+export type { VisiwiseInboxReplayer, VisiwiseInboxReplayResult } from './inbox/inbox.constants';
 export type { UnparseableVisiwiseDelivery } from './delivery/unparseable-delivery';
 
 export { VisiwiseWebhookVerifier } from './signature/visiwise-webhook-verifier';

@@ -16,6 +16,13 @@ import { VisiwiseWebhookEndpoints } from './endpoints/visiwise-webhook-endpoints
 import { parseFormsOnFastify } from './inbox/fastify-form-parser';
 import { type ResolvedInboxPage, VISIWISE_INBOX_PAGE } from './inbox/inbox-page-config';
 import {
+  VISIWISE_DELIVERY_LOG,
+  VISIWISE_INBOX_REPLAYER,
+  type VisiwiseInboxReplayer,
+} from './inbox/inbox.constants';
+import type { PostgresDeliveryLog } from './postgres/postgres-delivery-log';
+import type { VisiwiseDeliveryKey } from './postgres/delivery-log.interface';
+import {
   optionalConfigServiceDependency,
   readSecretFromConfig,
 } from './visiwise-webhook.secret-source';
@@ -62,6 +69,23 @@ const healthSourceProvider: Provider = {
   useExisting: VisiwiseDeliveryRuntime,
 };
 
+const deliveryLogProvider: Provider = {
+  provide: VISIWISE_DELIVERY_LOG,
+  inject: [VisiwiseDeliveryRuntime],
+  // null (not undefined, which Nest would take for a missing provider) when the inbox is off.
+  useFactory: (runtime: VisiwiseDeliveryRuntime): PostgresDeliveryLog | null =>
+    runtime.deliveryLog() ?? null,
+};
+
+const inboxReplayerProvider: Provider = {
+  provide: VISIWISE_INBOX_REPLAYER,
+  inject: [VisiwiseDeliveryRuntime],
+  useFactory: (runtime: VisiwiseDeliveryRuntime): VisiwiseInboxReplayer | null =>
+    runtime.deliveryLog() === undefined
+      ? null
+      : { replay: (key: VisiwiseDeliveryKey) => runtime.replayLogged(key) },
+};
+
 const verifierProvider: Provider = {
   provide: VisiwiseWebhookVerifier,
   inject: [VISIWISE_WEBHOOK_CONFIG],
@@ -102,9 +126,13 @@ const verifierProvider: Provider = {
     VisiwiseWebhookReceiver,
     VisiwiseDeadLetterService,
     VisiwiseWebhookEndpoints,
+    deliveryLogProvider,
+    inboxReplayerProvider,
   ],
   exports: [
     VisiwiseWebhookEndpoints,
+    VISIWISE_DELIVERY_LOG,
+    VISIWISE_INBOX_REPLAYER,
     VISIWISE_WEBHOOK_CONFIG,
     VisiwiseTelemetry,
     VisiwiseHealthIndicator,

@@ -94,11 +94,27 @@ export const jobFailedLogMessage = (
   type: string,
   attempt: number,
   attempts: number,
+  origin: { readonly endpoint: string; readonly tenant?: string | undefined } = {
+    endpoint: 'default',
+  },
 ): string =>
   `Queued Visiwise event ${id} (${type}) failed on attempt ${attempt} of ${attempts}` +
   (attempt >= attempts
     ? '; it is now in the failed set and can be replayed.'
-    : '; it will be retried.');
+    : '; it will be retried.') +
+  originSuffix(origin);
+
+/** ` (endpoint "eu", tenant "acme")` for a named endpoint or a tenant; nothing for the default. */
+export const originSuffix = (origin: {
+  readonly endpoint: string;
+  readonly tenant?: string | undefined;
+}): string => {
+  const parts = [
+    ...(origin.endpoint === 'default' ? [] : [`endpoint "${origin.endpoint}"`]),
+    ...(origin.tenant === undefined ? [] : [`tenant "${origin.tenant}"`]),
+  ];
+  return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
+};
 
 export const enqueueFailedLogMessage = (id: string): string =>
   `Could not persist Visiwise event ${id} to the queue; answered 503 so Visiwise retries.`;

@@ -374,7 +374,7 @@ export class QueueDeliveryStrategy implements DeliveryStrategy {
         logHandlerErrors(
           this.logger,
           outcome.errors,
-          jobFailedLogMessage(event.id, event.type, attempt, attempts),
+          jobFailedLogMessage(event.id, event.type, attempt, attempts, event),
         );
         if (attempt < attempts) {
           this.deps.telemetry.retried(event.type, event.endpoint);

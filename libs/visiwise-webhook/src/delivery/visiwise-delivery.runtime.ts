@@ -23,6 +23,7 @@ import type {
 import type { VisiwiseHealthSource } from '../observability/visiwise-health-source.interface';
 import { BackgroundDeliveryStrategy } from './background-delivery.strategy';
 import {
+  deadLetterStoreNeedsInboxMessage,
   notQueueModeMessage,
   postgresStoreNeedsDatabaseMessage,
   redisStoreNeedsRedisMessage,
@@ -61,6 +62,12 @@ import type { Pool } from 'pg';
 import { createPgPool } from '../postgres/postgres-packages';
 import { checkSchema, migrateVisiwiseInbox } from '../postgres/migrate-visiwise-inbox';
 import { PostgresIdempotencyStore } from '../postgres/postgres-idempotency.store';
+import { PostgresDeliveryLog } from '../postgres/postgres-delivery-log';
+import type { VisiwiseDeliveryKey } from '../postgres/delivery-log.interface';
+import { PostgresDeliveryJournal } from '../inbox/postgres-delivery-journal';
+import { InboxDeadLetterStore } from '../inbox/inbox-dead-letter.store';
+import type { VisiwiseInboxReplayResult } from '../inbox/inbox.constants';
+import { pruneFailedLogMessage, prunedLogMessage } from '../inbox/inbox.messages';
 import { DEFAULT_ENDPOINT_NAME, type ResolvedEndpoint } from '../endpoints/endpoint-config';
 
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -76,6 +83,9 @@ const COMMAND_TIMEOUT_MS = 5000;
 const SHUTDOWN_SLACK_MS = 500;
 
 type BullMq = typeof import('bullmq');
+
+/** The statuses of a logged delivery that the inbox may replay. */
+const REPLAYABLE: ReadonlySet<string> = new Set(['failed', 'dead', 'unparseable']);
 
 /** What one endpoint delivers with. */
 interface EndpointDelivery {
@@ -108,7 +118,13 @@ export class VisiwiseDeliveryRuntime
   /** The application's own stores, closed once however many endpoints share them. */
   private readonly userStores = new Set<VisiwiseIdempotencyStore>();
   private deadLetters: EndpointDeadLetters | undefined;
-  private pool: Promise<Pool> | undefined;
+  private schemaReady: Promise<void> | undefined;
+  private poolInstance: Pool | undefined;
+  private log: PostgresDeliveryLog | undefined;
+  private journalInstance: PostgresDeliveryJournal | undefined;
+  private readonly postgresStores: PostgresIdempotencyStore[] = [];
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private pruning = false;
   /** The pool this runtime created from a URL, ended on shutdown (an application's pool is not). */
   private ownedPool: Pool | undefined;
   private monitor: RedisConnectionMonitor | undefined;
@@ -122,6 +138,19 @@ export class VisiwiseDeliveryRuntime
   ) {}
 
   async onModuleInit(): Promise<void> {
+    const { database, inbox } = this.config.delivery;
+    if (database !== undefined) {
+      // Fails the start when PostgreSQL does not answer or its tables are missing or behind.
+      await this.database();
+    }
+    const log = this.deliveryLog();
+    if (inbox !== undefined && log !== undefined && database !== undefined) {
+      this.journalInstance = new PostgresDeliveryJournal(
+        log,
+        database.statementTimeoutMs,
+        this.logger,
+      );
+    }
     const needsBullMq = this.config.endpoints.some(({ delivery }) => delivery.mode === 'queue');
     const bullmq = needsBullMq ? loadBullMq() : undefined;
     for (const endpoint of this.config.endpoints) {
@@ -141,6 +170,7 @@ export class VisiwiseDeliveryRuntime
     const store = await this.createStore(endpoint);
     const deps: HandleDependencies = {
       store,
+      ...(this.journalInstance === undefined ? {} : { journal: this.journalInstance }),
       publisher: this.publisher,
       telemetry: this.telemetry,
       leaseMs: delivery.idempotency.leaseMs,
@@ -155,7 +185,7 @@ export class VisiwiseDeliveryRuntime
     switch (delivery.mode) {
       case 'inline':
       case 'background': {
-        const deadLetterStore = await this.createDeadLetterStore(delivery);
+        const deadLetterStore = await this.createDeadLetterStore(delivery, endpoint.name);
         return {
           strategy:
             delivery.mode === 'inline'
@@ -244,10 +274,12 @@ export class VisiwiseDeliveryRuntime
         strategy.start();
       }
     });
+    this.startPruning();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
     this.draining = true;
+    clearInterval(this.pruneTimer);
     const { shutdownTimeoutMs } = this.config.delivery;
     // The strategies bound their own waits; this bound holds even if one of them did not.
     await settleWithin(
@@ -385,10 +417,21 @@ export class VisiwiseDeliveryRuntime
     return true;
   }
 
-  private async createDeadLetterStore(delivery: ResolvedDeliveryConfig): Promise<DeadLetterStore> {
+  private async createDeadLetterStore(
+    delivery: ResolvedDeliveryConfig,
+    endpoint: string,
+  ): Promise<DeadLetterStore> {
     const { deadLetters } = delivery;
     if (deadLetters.store === 'memory') {
       return new MemoryDeadLetterStore(deadLetters.maxEntries);
+    }
+    if (deadLetters.store === 'postgres') {
+      const log = this.deliveryLog();
+      if (log === undefined) {
+        // Unreachable after resolveDeliveryConfig's checks.
+        throw new VisiwiseConfigurationError(deadLetterStoreNeedsInboxMessage());
+      }
+      return new InboxDeadLetterStore(log, endpoint);
     }
     // The stores' connection: dead letters are written rarely.
     return new RedisDeadLetterStore(await this.sharedStoreClient(), deadLetters.keyPrefix);
@@ -408,11 +451,13 @@ export class VisiwiseDeliveryRuntime
     }
     if (idempotency.store === 'postgres') {
       const database = this.requireDatabaseConfig();
-      return new PostgresIdempotencyStore(await this.database(), {
+      const store = new PostgresIdempotencyStore(await this.database(), {
         schema: database.schema,
         tablePrefix: database.tablePrefix,
         namespace: endpoint.name,
       });
+      this.postgresStores.push(store);
+      return store;
     }
     return new RedisIdempotencyStore(await this.sharedStoreClient(), {
       keyPrefix: idempotency.keyPrefix,
@@ -425,27 +470,144 @@ export class VisiwiseDeliveryRuntime
    * here, when `database.migrate` is on.
    */
   protected async database(): Promise<Pool> {
-    this.pool ??= this.openDatabase();
-    return this.pool;
+    this.schemaReady ??= this.prepareSchema();
+    await this.schemaReady;
+    return this.pgPool();
   }
 
-  private async openDatabase(): Promise<Pool> {
-    const config = this.requireDatabaseConfig();
-    const pool =
-      config.pool ??
-      createPgPool(config.url ?? '', 'the `database` option', {
-        connectionTimeoutMillis: config.statementTimeoutMs,
-        query_timeout: config.statementTimeoutMs,
-      });
-    if (config.pool === undefined) {
-      this.ownedPool = pool;
+  /** The pool itself, before the schema is checked (pg connects lazily). */
+  private pgPool(): Pool {
+    if (this.poolInstance === undefined) {
+      const config = this.requireDatabaseConfig();
+      this.poolInstance =
+        config.pool ??
+        (this.ownedPool = createPgPool(config.url ?? '', 'the `database` option', {
+          connectionTimeoutMillis: config.statementTimeoutMs,
+          query_timeout: config.statementTimeoutMs,
+        }));
     }
+    return this.poolInstance;
+  }
+
+  private async prepareSchema(): Promise<void> {
+    const config = this.requireDatabaseConfig();
+    const pool = this.pgPool();
     const tables = { schema: config.schema, tablePrefix: config.tablePrefix };
     if (config.migrate) {
       await migrateVisiwiseInbox(pool, tables);
     }
     await checkSchema(pool, tables, config.url);
-    return pool;
+  }
+
+  /** The delivery log, when the `inbox` option is on (for the inbox page and replay). */
+  deliveryLog(): PostgresDeliveryLog | undefined {
+    if (this.config.delivery.inbox === undefined) {
+      return undefined;
+    }
+    const database = this.requireDatabaseConfig();
+    this.log ??= new PostgresDeliveryLog(this.pgPool(), {
+      schema: database.schema,
+      tablePrefix: database.tablePrefix,
+    });
+    return this.log;
+  }
+
+  /**
+   * Replays a logged delivery (the inbox's replay): a failed, dead or unparseable delivery is read
+   * anew from its recorded body and handed to its endpoint's delivery mode (in queue mode, its
+   * failed job goes back to the queue). The attempt and its outcome are recorded as usual.
+   */
+  async replayLogged(key: VisiwiseDeliveryKey): Promise<VisiwiseInboxReplayResult> {
+    const log = this.deliveryLog();
+    const detail = await log?.get(key);
+    if (detail === undefined) {
+      return 'not_found';
+    }
+    const endpoint = this.config.endpointsByName.get(detail.endpoint);
+    const target = this.endpoints.get(detail.endpoint);
+    if (!REPLAYABLE.has(detail.status) || endpoint === undefined || target === undefined) {
+      return 'not_replayable';
+    }
+    const tenant = detail.tenant === '' ? undefined : detail.tenant;
+    if (endpoint.delivery.mode === 'queue') {
+      return (await target.deadLetters.replay(detail.deliveryId, tenant))
+        ? 'replayed'
+        : 'not_replayable';
+    }
+    const parsed = readDeliveryEnvelope(this.config, {
+      rawBody: detail.rawBody,
+      parsedBody: undefined,
+    });
+    if (!parsed.ok) {
+      return 'not_replayable';
+    }
+    const signedAt = detail.svixTimestamp ?? detail.receivedAt;
+    const event = toEvent(
+      parsed.envelope,
+      { id: detail.deliveryId, timestamp: signedAt },
+      new Date(),
+      {
+        endpoint: endpoint.name,
+        tenant,
+      },
+    );
+    try {
+      await this.deliver(event);
+    } catch {
+      // A failed run is recorded in the log as an attempt; the caller reads the outcome there.
+    }
+    return 'replayed';
+  }
+
+  /** Prunes the delivery log (and expired PostgreSQL claims) on a timer, in small batches. */
+  private startPruning(): void {
+    const inbox = this.config.delivery.inbox;
+    const log = this.deliveryLog();
+    if (inbox === undefined || log === undefined) {
+      return;
+    }
+    this.pruneTimer = setInterval(() => {
+      void this.prune(inbox, log);
+    }, inbox.pruneIntervalMs);
+    this.pruneTimer.unref();
+  }
+
+  /** One pruning run; resolves the rows deleted (deliveries, claims). */
+  async prune(
+    inbox: NonNullable<ResolvedDeliveryConfig['inbox']> | undefined = this.config.delivery.inbox,
+    log: PostgresDeliveryLog | undefined = this.deliveryLog(),
+  ): Promise<{ deliveries: number; claims: number }> {
+    if (inbox === undefined || log === undefined || this.pruning) {
+      return { deliveries: 0, claims: 0 };
+    }
+    this.pruning = true;
+    try {
+      const deliveries = await log.prune({
+        olderThan: new Date(Date.now() - inbox.retentionMs),
+        batchSize: inbox.pruneBatchSize,
+      });
+      const claimStore = this.postgresStores[0];
+      const claims =
+        claimStore === undefined
+          ? 0
+          : await claimStore.pruneExpired({ batchSize: inbox.pruneBatchSize });
+      if (deliveries + claims > 0) {
+        this.logger.log(prunedLogMessage(deliveries, claims));
+      }
+      return { deliveries, claims };
+    } catch (error) {
+      this.logger.warn(
+        pruneFailedLogMessage(error instanceof Error ? error.message : String(error)),
+      );
+      return { deliveries: 0, claims: 0 };
+    } finally {
+      this.pruning = false;
+    }
+  }
+
+  /** The journal of the delivery log (`inbox` on), which the receiver records deliveries with. */
+  get journal(): PostgresDeliveryJournal | undefined {
+    return this.journalInstance;
   }
 
   private requireDatabaseConfig(): ResolvedDatabaseConfig {

@@ -14,6 +14,9 @@ import { VisiwiseTelemetry } from '../observability/visiwise-telemetry';
 import type { VerifiedWebhookRequest } from '../http/webhook-request';
 import type { ResolvedEndpoint } from '../endpoints/endpoint-config';
 import type { DeliveryRoute } from '../observability/delivery-answer.interface';
+import type { VisiwiseDeliveryLogEntry } from '../postgres/delivery-log.interface';
+import { unparseableError } from '../inbox/inbox-dead-letter.store';
+import { trackingRefsOf } from '../inbox/tracking-refs';
 import { LOGGER_CONTEXT, VISIWISE_WEBHOOK_CONFIG } from '../visiwise-webhook.constants';
 import type { VisiwiseWebhookConfig } from '../visiwise-webhook.config';
 import type { VisiwiseAckStatus } from './delivery-strategy.interface';
@@ -55,9 +58,20 @@ export class VisiwiseWebhookReceiver {
         if (strict) {
           throw new VisiwiseWebhookException(parsed.problem, parsed.message);
         }
-        const kept = this.runtime.keepUnparseable(
-          toUnparseable(verified, parsed.problem, parsed.message),
-        );
+        const unparseable = toUnparseable(verified, parsed.problem, parsed.message);
+        const journal = this.runtime.journal;
+        const kept =
+          journal === undefined
+            ? this.runtime.keepUnparseable(unparseable)
+            : journal
+                .record(
+                  logEntry(verified, {
+                    eventType: null,
+                    status: 'unparseable',
+                    error: unparseableError(parsed.problem, parsed.message),
+                  }),
+                )
+                .then(() => this.runtime.keepUnparseable(unparseable));
         return this.observe(verified, undefined, kept, parsed.problem);
       }
       const { envelope } = parsed;
@@ -76,7 +90,22 @@ export class VisiwiseWebhookReceiver {
         endpoint: endpoint.name,
         tenant: verified.tenant,
       });
-      return this.observe(verified, type, this.runtime.deliver(event, verified.trace), undefined);
+      const journal = this.runtime.journal;
+      // With the inbox on, a delivery is recorded before anything else may acknowledge it.
+      const delivered =
+        journal === undefined
+          ? this.runtime.deliver(event, verified.trace)
+          : journal
+              .record(
+                logEntry(verified, {
+                  eventType: type,
+                  receivedAt: event.receivedAt,
+                  issues: envelope.issues,
+                  trackingRefs: trackingRefsOf(event.data),
+                }),
+              )
+              .then(() => this.runtime.deliver(event, verified.trace));
+      return this.observe(verified, type, delivered, undefined);
     } catch (error) {
       this.telemetry.answered(
         verified.trace,
@@ -149,6 +178,34 @@ export class VisiwiseWebhookReceiver {
     return handlerCount > 0 || queue;
   }
 }
+
+/** The delivery log's entry of a verified request. */
+function logEntry(
+  verified: VerifiedWebhookRequest,
+  fields: Pick<
+    VisiwiseDeliveryLogEntry,
+    'eventType' | 'receivedAt' | 'issues' | 'trackingRefs' | 'status' | 'error'
+  >,
+): VisiwiseDeliveryLogEntry {
+  const { headers } = verified;
+  return {
+    endpoint: verified.endpoint.name,
+    tenant: verified.tenant ?? '',
+    deliveryId: verified.delivery.id,
+    svixTimestamp: verified.delivery.timestamp,
+    rawBody: verified.rawBody,
+    headers: {
+      'svix-id': verified.delivery.id,
+      'svix-timestamp': String(Math.floor(verified.delivery.timestamp.getTime() / 1000)),
+      'content-type': single(headers['content-type']),
+      'user-agent': single(headers['user-agent']),
+    },
+    ...fields,
+  };
+}
+
+const single = (value: string | string[] | undefined): string | undefined =>
+  Array.isArray(value) ? value[0] : value;
 
 /** The endpoint and tenant of a verified request, as the telemetry labels them. */
 function routeOf(verified: VerifiedWebhookRequest): DeliveryRoute {

@@ -12,8 +12,11 @@ import {
   tenantSecretInvalidLogMessage,
 } from './endpoints.messages';
 
-/** What a tenant id from a URL may look like; anything else is an unknown tenant, unlooked-up. */
-const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/**
+ * What a tenant id from a URL may look like; anything else is an unknown tenant, unlooked-up. At
+ * most 100 characters: Fastify refuses longer route parameters (`maxParamLength`) with 414.
+ */
+const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 /** How often one tenant's failing lookup is logged at most (an outage must not flood the logs). */
 const LOG_INTERVAL_MS = 60_000;
@@ -56,8 +59,13 @@ export class TenantVerifiers {
     this.cache = new LRUCache<string, VisiwiseWebhookVerifier>({
       max: this.options.cacheSize,
       ttl: this.options.cacheTtlMs,
-      fetchMethod: (tenant, _stale, { signal, options }) =>
-        this.lookUp(tenant, signal).then((verifier) => {
+      // A lookup under way whose entry is evicted (a burst of more new tenants than cacheSize) or
+      // forgotten (forgetTenant) still answers the deliveries waiting on it; its result is then
+      // not cached. lru-cache's default would reject them all: 503s, and an error log of a lookup
+      // failure that never happened.
+      ignoreFetchAbort: true,
+      fetchMethod: (tenant, _stale, { options }) =>
+        this.lookUp(tenant).then((verifier) => {
           if (verifier === this.decoy) {
             options.ttl = this.options.unknownTtlMs;
           }
@@ -100,13 +108,10 @@ export class TenantVerifiers {
     this.cache.clear();
   }
 
-  private async lookUp(tenant: string, signal: AbortSignal): Promise<VisiwiseWebhookVerifier> {
+  private async lookUp(tenant: string): Promise<VisiwiseWebhookVerifier> {
     const { resolveSecret, timeoutMs } = this.options;
+    // Aborted on timeout only (see ignoreFetchAbort above): the application's query is its own.
     const controller = new AbortController();
-    const abort = (): void => {
-      controller.abort();
-    };
-    signal.addEventListener('abort', abort, { once: true });
     let timer: NodeJS.Timeout | undefined;
     try {
       const secret = await Promise.race([
@@ -131,7 +136,6 @@ export class TenantVerifiers {
       return this.verifierOf(tenant, secret);
     } finally {
       clearTimeout(timer);
-      signal.removeEventListener('abort', abort);
     }
   }
 

@@ -31,11 +31,13 @@ import {
   platformParsedBody,
 } from './webhook-request';
 
-/** The endpoint and tenant of a match, as the telemetry labels them. */
+/**
+ * The endpoint of a refused match, as the telemetry labels it. Without its tenant: before the
+ * signature verified, the tenant segment is whatever the sender wrote, and under
+ * `metrics.tenantLabel` each made-up id would become a series of its own, without bound.
+ */
 function routeOf(matched: MatchedEndpoint | undefined): DeliveryRoute | undefined {
-  return matched === undefined
-    ? undefined
-    : { endpoint: matched.endpoint.name, tenant: matched.tenant };
+  return matched === undefined ? undefined : { endpoint: matched.endpoint.name, tenant: undefined };
 }
 
 /**

@@ -25,7 +25,8 @@ export type VisiwiseWebhookRejectionReason =
   | 'queue_unavailable'
   | 'shutting_down'
   | 'unknown_endpoint'
-  | 'tenant_lookup_failed';
+  | 'tenant_lookup_failed'
+  | 'inbox_unavailable';
 
 /** The HTTP status of each rejection reason. */
 export function statusForReason(reason: VisiwiseWebhookRejectionReason): HttpStatus {
@@ -59,6 +60,7 @@ export function statusForReason(reason: VisiwiseWebhookRejectionReason): HttpSta
     case 'queue_unavailable':
     case 'shutting_down':
     case 'tenant_lookup_failed':
+    case 'inbox_unavailable':
       return HttpStatus.SERVICE_UNAVAILABLE;
     default: {
       const unreachable: never = reason;

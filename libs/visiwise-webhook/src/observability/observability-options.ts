@@ -62,6 +62,8 @@ export interface VisiwiseMetricsOptions {
   /**
    * Add a `tenant` label to `deliveries_total` (tenant endpoints). Off by default: one series per
    * tenant grows without bound with your customer count; turn it on only when that count is small.
+   * Only deliveries whose signature verified carry their tenant; those refused before (bad
+   * signature, unknown tenant) carry `tenant=""`, since anyone can put any id in the URL.
    * @default false
    */
   tenantLabel?: boolean;

@@ -121,6 +121,34 @@ function keyValues(key: VisiwiseDeliveryKey): [string, string, string] {
   return [key.endpoint, key.tenant ?? '', key.deliveryId];
 }
 
+/** The WHERE conditions of a filter, with their parameters ($1...). */
+function filterConditions(filter: VisiwiseDeliveryLogFilter): {
+  conditions: string[];
+  values: unknown[];
+} {
+  const conditions: string[] = [];
+  const values: unknown[] = [];
+  const where = (condition: (parameter: string) => string, value: unknown): void => {
+    values.push(value);
+    conditions.push(condition(`$${String(values.length)}`));
+  };
+  if (filter.status !== undefined) where((p) => `status = ${p}`, filter.status);
+  if (filter.type !== undefined) where((p) => `event_type = ${p}`, filter.type);
+  if (filter.endpoint !== undefined) where((p) => `endpoint = ${p}`, filter.endpoint);
+  if (filter.tenant !== undefined) where((p) => `tenant = ${p}`, filter.tenant);
+  if (filter.receivedFrom !== undefined) {
+    where((p) => `received_at >= ${p}`, filter.receivedFrom);
+  }
+  if (filter.receivedBefore !== undefined) {
+    where((p) => `received_at < ${p}`, filter.receivedBefore);
+  }
+  const q = filter.q?.trim();
+  if (q !== undefined && q !== '') {
+    where((p) => `(delivery_id = ${p} OR tracking_refs @> ARRAY[upper(${p})::text])`, pgText(q));
+  }
+  return { conditions, values };
+}
+
 /**
  * The delivery log in PostgreSQL (the `<prefix>deliveries` and `<prefix>attempts` tables of
  * {@link migrateVisiwiseInbox}): every verified delivery with its raw body, status and attempts,
@@ -223,6 +251,67 @@ export class PostgresDeliveryLog {
     );
   }
 
+  /**
+   * Records the next handling attempt of a logged delivery and its status, in one statement: the
+   * attempt is numbered after those recorded (so a replay continues the count), and the delivery
+   * becomes `handled`, or `failed` (`dead` when `final`: no attempt follows) with the error.
+   * Returns the attempt's number, or `undefined` when the delivery is not in the log.
+   */
+  async finishAttempt(
+    key: VisiwiseDeliveryKey,
+    run: {
+      readonly startedAt: Date;
+      readonly outcome: 'handled' | 'failed';
+      readonly error?: unknown;
+      readonly final: boolean;
+      /** The event type, for a delivery recorded unparseable that a replay read as an event. */
+      readonly eventType?: string;
+    },
+  ): Promise<number | undefined> {
+    const status = run.outcome === 'handled' ? 'handled' : run.final ? 'dead' : 'failed';
+    const error = run.outcome === 'failed' && run.error !== undefined ? errorText(run.error) : null;
+    const { rows } = await this.pool.query<{ attempt: number }>(
+      `WITH delivery AS (
+         UPDATE ${this.t.deliveries}
+            SET status = $4,
+                attempts = attempts + (CASE WHEN $4 = 'handled' THEN 0 ELSE 1 END),
+                last_error = CASE WHEN $4 = 'handled' THEN last_error ELSE $5 END,
+                handled_at = CASE WHEN $4 = 'handled' THEN now() ELSE handled_at END,
+                event_type = coalesce(event_type, $8)
+          WHERE ${this.keyCondition}
+         RETURNING endpoint, tenant, delivery_id
+       )
+       INSERT INTO ${this.t.attempts}
+         (endpoint, tenant, delivery_id, attempt, started_at, finished_at, outcome, error)
+       SELECT d.endpoint, d.tenant, d.delivery_id,
+              coalesce((SELECT max(a.attempt) FROM ${this.t.attempts} a
+                         WHERE a.endpoint = $1 AND a.tenant = $2 AND a.delivery_id = $3), 0) + 1,
+              $6, now(), $7, $5
+         FROM delivery d
+       RETURNING attempt`,
+      [
+        ...keyValues(key),
+        status,
+        error,
+        run.startedAt,
+        run.outcome,
+        run.eventType === undefined ? null : pgText(run.eventType),
+      ],
+    );
+    return rows[0]?.attempt;
+  }
+
+  /** How many deliveries match `filter` (an index count for the status and endpoint filters). */
+  async count(filter: VisiwiseDeliveryLogFilter = {}): Promise<number> {
+    const { conditions, values } = filterConditions(filter);
+    const { rows } = await this.pool.query<{ count: string }>(
+      `SELECT count(*) AS count FROM ${this.t.deliveries}
+        ${conditions.length === 0 ? '' : `WHERE ${conditions.join(' AND ')}`}`,
+      values,
+    );
+    return Number(rows[0]?.count ?? 0);
+  }
+
   /** One delivery with its raw body and attempts, or `undefined` when it is not in the log. */
   async get(key: VisiwiseDeliveryKey): Promise<VisiwiseLoggedDeliveryDetail | undefined> {
     const values = keyValues(key);
@@ -263,26 +352,7 @@ export class PostgresDeliveryLog {
     page: VisiwiseDeliveryLogPageOptions = {},
   ): Promise<VisiwiseDeliveryLogPage> {
     const limit = Math.min(positiveCount(page.limit, 50, 'limit'), MAX_PAGE_SIZE);
-    const conditions: string[] = [];
-    const values: unknown[] = [];
-    const where = (condition: (parameter: string) => string, value: unknown): void => {
-      values.push(value);
-      conditions.push(condition(`$${values.length}`));
-    };
-    if (filter.status !== undefined) where((p) => `status = ${p}`, filter.status);
-    if (filter.type !== undefined) where((p) => `event_type = ${p}`, filter.type);
-    if (filter.endpoint !== undefined) where((p) => `endpoint = ${p}`, filter.endpoint);
-    if (filter.tenant !== undefined) where((p) => `tenant = ${p}`, filter.tenant);
-    if (filter.receivedFrom !== undefined) {
-      where((p) => `received_at >= ${p}`, filter.receivedFrom);
-    }
-    if (filter.receivedBefore !== undefined) {
-      where((p) => `received_at < ${p}`, filter.receivedBefore);
-    }
-    const q = filter.q?.trim();
-    if (q !== undefined && q !== '') {
-      where((p) => `(delivery_id = ${p} OR tracking_refs @> ARRAY[upper(${p})::text])`, pgText(q));
-    }
+    const { conditions, values } = filterConditions(filter);
     if (page.cursor !== undefined) {
       const match = CURSOR.exec(page.cursor);
       if (!match) {
