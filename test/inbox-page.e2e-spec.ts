@@ -27,7 +27,7 @@ import {
   LogMarkingReplayer,
   OPERATOR_TOKEN,
   SeededDelivery,
-  inboxTokens,
+  withInboxTokens,
   seedDelivery,
   unescapeHtml,
 } from './support/inbox-page';
@@ -244,13 +244,13 @@ describeWithPostgres('the inbox page (real PostgreSQL)', () => {
         log = await seededLog();
         replayer = new LogMarkingReplayer(log);
         logger = new CapturingLogger();
-        const moduleRef = await Test.createTestingModule({
-          imports: [
-            EventEmitterModule.forRoot(),
-            inboxTokens(log, replayer),
-            webhookModule(registration, guarded),
-          ],
-        })
+        const moduleRef = await withInboxTokens(
+          Test.createTestingModule({
+            imports: [EventEmitterModule.forRoot(), webhookModule(registration, guarded)],
+          }),
+          log,
+          replayer,
+        )
           .setLogger(logger)
           .compile();
         app = await createHttpApp(moduleRef, adapter, { logger });
@@ -704,7 +704,7 @@ describeWithPostgres('the inbox page (real PostgreSQL)', () => {
             .get(response.headers['location'] as string)
             .set(AUTH)
             .expect(200);
-          expect(squash(after.text)).toContain('Not replayed: only failed, dead and');
+          expect(squash(after.text)).toContain('Not replayed: only failed, dead and unparseable');
           expect(squash(after.text)).toContain(
             '<span class="status status-handled">handled</span>',
           );
@@ -730,14 +730,14 @@ describeWithPostgres('the inbox page (real PostgreSQL)', () => {
       const log = await seededLog();
       const replayer = new LogMarkingReplayer(log);
       const logger = new CapturingLogger();
-      const moduleRef = await Test.createTestingModule({
-        imports: [
-          EventEmitterModule.forRoot(),
-          inboxTokens(log, replayer),
-          webhookModule('forRoot', guarded),
-        ],
-        controllers: [AppFormRoute],
-      })
+      const moduleRef = await withInboxTokens(
+        Test.createTestingModule({
+          imports: [EventEmitterModule.forRoot(), webhookModule('forRoot', guarded)],
+          controllers: [AppFormRoute],
+        }),
+        log,
+        replayer,
+      )
         .setLogger(logger)
         .compile();
       let app: INestApplication;
@@ -802,16 +802,19 @@ describeWithPostgres('the inbox page (real PostgreSQL)', () => {
       // Two starts of the same app: the warning is logged at each, not once per process.
       for (let start = 1; start <= 2; start++) {
         const logger = new CapturingLogger();
-        const moduleRef = await Test.createTestingModule({
-          imports: [
-            EventEmitterModule.forRoot(),
-            inboxTokens(log, new LogMarkingReplayer(log)),
-            VisiwiseWebhookModule.forRoot({
-              secret: SECRET,
-              inboxPage: { path: PAGE, allowUnguarded: 'development' },
-            }),
-          ],
-        })
+        const moduleRef = await withInboxTokens(
+          Test.createTestingModule({
+            imports: [
+              EventEmitterModule.forRoot(),
+              VisiwiseWebhookModule.forRoot({
+                secret: SECRET,
+                inboxPage: { path: PAGE, allowUnguarded: 'development' },
+              }),
+            ],
+          }),
+          log,
+          new LogMarkingReplayer(log),
+        )
           .setLogger(logger)
           .compile();
         const app = await createHttpApp(moduleRef, adapter, { logger });

@@ -1,23 +1,15 @@
-import {
-  CanActivate,
-  DynamicModule,
-  ExecutionContext,
-  Injectable,
-  Module,
-  UnauthorizedException,
-} from '@nestjs/common';
-import type {
-  PostgresDeliveryLog,
-  VisiwiseDeliveryKey,
-  VisiwiseDeliveryLogEntry,
-  VisiwiseDeliveryLogStatus,
-} from 'nestjs-visiwise-webhook';
+import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import type { TestingModuleBuilder } from '@nestjs/testing';
 import {
   VISIWISE_DELIVERY_LOG,
   VISIWISE_INBOX_REPLAYER,
+  type PostgresDeliveryLog,
+  type VisiwiseDeliveryKey,
+  type VisiwiseDeliveryLogEntry,
+  type VisiwiseDeliveryLogStatus,
   type VisiwiseInboxReplayer,
   type VisiwiseInboxReplayResult,
-} from '../../libs/visiwise-webhook/src/inbox/inbox.constants';
+} from 'nestjs-visiwise-webhook';
 
 /** The operators' bearer token of the tests' guard. */
 export const OPERATOR_TOKEN = 'operator-token-7f3a9c';
@@ -35,9 +27,9 @@ export class BearerTokenGuard implements CanActivate {
 }
 
 /**
- * A small real replayer for the page's tests, until the module provides its own: it reads the
- * delivery from the log, refuses what is not failed, dead or unparseable, and records a handled
- * attempt. Records every call, so tests can prove when it was not called.
+ * A small real replayer for the page's supertest suite (the browser test uses the module's own):
+ * it reads the delivery from the log, refuses what is not failed, dead or unparseable, and records
+ * a handled attempt. Records every call, so tests can prove when it was not called.
  */
 export class LogMarkingReplayer implements VisiwiseInboxReplayer {
   readonly calls: VisiwiseDeliveryKey[] = [];
@@ -63,23 +55,21 @@ export class LogMarkingReplayer implements VisiwiseInboxReplayer {
   }
 }
 
-@Module({})
-class InboxTokensModule {}
-
-/** Provides the two tokens the page depends on, globally, as the module will with `inbox` on. */
-export function inboxTokens(
+/**
+ * Replaces the two tokens the page depends on (the module provides them, `null` without `inbox`)
+ * with the test's log and replayer: the page is what is under test, and the replayer's calls are
+ * observable.
+ */
+export function withInboxTokens(
+  builder: TestingModuleBuilder,
   log: PostgresDeliveryLog,
   replayer: VisiwiseInboxReplayer,
-): DynamicModule {
-  return {
-    module: InboxTokensModule,
-    global: true,
-    providers: [
-      { provide: VISIWISE_DELIVERY_LOG, useValue: log },
-      { provide: VISIWISE_INBOX_REPLAYER, useValue: replayer },
-    ],
-    exports: [VISIWISE_DELIVERY_LOG, VISIWISE_INBOX_REPLAYER],
-  };
+): TestingModuleBuilder {
+  return builder
+    .overrideProvider(VISIWISE_DELIVERY_LOG)
+    .useValue(log)
+    .overrideProvider(VISIWISE_INBOX_REPLAYER)
+    .useValue(replayer);
 }
 
 /** A delivery to seed, with the status it should end in. */

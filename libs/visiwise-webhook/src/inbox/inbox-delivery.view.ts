@@ -36,7 +36,8 @@ function flashMessage(flash: ReplayFlash): SafeHtml {
       </p>`;
     case 'not_replayable':
       return html`<p class="flash flash-warn" role="status">
-        Not replayed: only failed, dead and unparseable deliveries can be replayed.
+        Not replayed: only failed, dead and unparseable deliveries can be replayed, and an
+        unparseable one only once its body can be read (a readEnvelope option or an upgrade).
       </p>`;
     case 'not_found':
       return html`<p class="flash flash-warn" role="status">

@@ -79,15 +79,16 @@ export function createVisiwiseInboxPageController(page: ResolvedInboxPage): Type
     constructor(
       private readonly adapterHost: HttpAdapterHost,
       private readonly applicationConfig: ApplicationConfig,
-      @Optional() @Inject(VISIWISE_DELIVERY_LOG) private readonly log?: InboxPageLog,
+      // Null (or, outside the module, absent) when `inbox` is off: the start then fails below.
+      @Optional() @Inject(VISIWISE_DELIVERY_LOG) private readonly log?: InboxPageLog | null,
       @Optional()
       @Inject(VISIWISE_INBOX_REPLAYER)
-      private readonly replayer?: VisiwiseInboxReplayer,
+      private readonly replayer?: VisiwiseInboxReplayer | null,
     ) {}
 
     /** Fails the start without a delivery log; warns, at every start, about an open page. */
     onModuleInit(): void {
-      if (this.log === undefined || this.replayer === undefined) {
+      if (!this.log || !this.replayer) {
         throw new VisiwiseConfigurationError(inboxPageNeedsInboxMessage());
       }
       if (page.unguarded) {
@@ -242,14 +243,14 @@ export function createVisiwiseInboxPageController(page: ResolvedInboxPage): Type
     }
 
     private deliveryLog(): InboxPageLog {
-      if (this.log === undefined) {
+      if (!this.log) {
         throw new VisiwiseConfigurationError(inboxPageNeedsInboxMessage());
       }
       return this.log;
     }
 
     private deliveryReplayer(): VisiwiseInboxReplayer {
-      if (this.replayer === undefined) {
+      if (!this.replayer) {
         throw new VisiwiseConfigurationError(inboxPageNeedsInboxMessage());
       }
       return this.replayer;
