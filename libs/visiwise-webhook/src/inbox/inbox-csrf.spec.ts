@@ -63,6 +63,12 @@ describe('inbox CSRF', () => {
     expect(isCrossSite({ origin: 'https://evil.example' }, host)).toBe(true);
     expect(isCrossSite({ origin: 'https://inbox.example' }, host)).toBe(true);
     expect(isCrossSite({ origin: 'null' }, host)).toBe(true);
+    // The page's own form under Referrer-Policy: no-referrer: Origin null, vouched for.
+    expect(isCrossSite({ origin: 'null', 'sec-fetch-site': 'same-origin' }, host)).toBe(false);
+    expect(isCrossSite({ origin: 'null', 'sec-fetch-site': 'cross-site' }, host)).toBe(true);
+    expect(
+      isCrossSite({ origin: 'https://evil.example', 'sec-fetch-site': 'same-origin' }, host),
+    ).toBe(true);
     expect(isCrossSite({ origin: 'https://inbox.example:8443' }, undefined)).toBe(true);
   });
 });

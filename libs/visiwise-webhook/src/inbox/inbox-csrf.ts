@@ -101,6 +101,11 @@ export interface OriginHeaders {
  * `same-origin`, or an `Origin` whose host is not `host` (the host the platform read for this
  * request, which honours its trust-proxy setting). Absent headers (curl, old browsers) prove
  * nothing either way; the token still has to match.
+ *
+ * `Origin: null` is what a browser sends with the page's own form: the page's
+ * `Referrer-Policy: no-referrer` makes a POST's origin serialise as `null` (Fetch standard). So
+ * `null` passes when `Sec-Fetch-Site: same-origin` vouches for the request (a header pages cannot
+ * set), and fails without it (a sandboxed frame sends `null` too).
  */
 export function isCrossSite(headers: OriginHeaders, host: string | undefined): boolean {
   const fetchSite = headers['sec-fetch-site'];
@@ -111,11 +116,13 @@ export function isCrossSite(headers: OriginHeaders, host: string | undefined): b
   if (origin === undefined) {
     return false;
   }
+  if (origin === 'null') {
+    return fetchSite !== 'same-origin';
+  }
   if (typeof origin !== 'string' || host === undefined) {
     return true;
   }
   try {
-    // `null` (sandboxed frames, some redirects) fails to parse: treated as foreign.
     return new URL(origin).host.toLowerCase() !== host.toLowerCase();
   } catch {
     return true;
