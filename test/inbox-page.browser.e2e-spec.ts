@@ -53,6 +53,14 @@ if (!chromiumAvailable) {
 }
 const describeWithBrowser: jest.Describe = chromiumAvailable ? describeWithPostgres : describe.skip;
 
+// What the callbacks run in the page use of the DOM (the project compiles without the DOM lib).
+interface DomElement {
+  getAttribute(name: string): string | null;
+}
+interface DomWindow {
+  getComputedStyle(element: DomElement): { backgroundColor: string };
+}
+
 const PAGE = 'admin/visiwise-inbox';
 const SECRET = generateVisiwiseWebhookSecret();
 
@@ -164,7 +172,9 @@ describeWithBrowser('the inbox page in Chromium (real module, real PostgreSQL)',
       const listed = () =>
         page
           .locator('tr[data-delivery-id]')
-          .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-delivery-id')));
+          .evaluateAll((rows: readonly DomElement[]) =>
+            rows.map((row) => row.getAttribute('data-delivery-id')),
+          );
       expect(await listed()).toEqual([ids.other, ids.flaky, ids.ok]);
       expect(await page.locator('[data-status-count="failed"]').textContent()).toBe('2');
 
@@ -180,9 +190,11 @@ describeWithBrowser('the inbox page in Chromium (real module, real PostgreSQL)',
 
       // The nonce-allowed stylesheet applies (status colours), and no script exists at all.
       const badge = page.locator(`tr[data-delivery-id="${ids.flaky}"] .status`);
-      expect(await badge.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe(
-        'rgb(255, 241, 229)',
+      const background = await badge.evaluate(
+        (element: DomElement) =>
+          (globalThis as unknown as DomWindow).getComputedStyle(element).backgroundColor,
       );
+      expect(background).toBe('rgb(255, 241, 229)');
       expect(await page.locator('script').count()).toBe(0);
       expect(violations).toEqual([]);
       await page.close();
