@@ -622,7 +622,9 @@ describeWithPostgres('the inbox page (real PostgreSQL)', () => {
           const { cookie, token } = await openDelivery('msg_failed_1');
           for (const headers of [
             { Origin: 'https://evil.example' },
+            { Host: 'inbox.example:8443', Origin: 'https://inbox.example:9999' },
             { Origin: 'null' },
+            { Origin: 'https://evil.example', 'Sec-Fetch-Site': 'same-origin' },
             { 'Sec-Fetch-Site': 'cross-site' },
             { 'Sec-Fetch-Site': 'same-site' },
           ]) {
@@ -696,8 +698,9 @@ describeWithPostgres('the inbox page (real PostgreSQL)', () => {
             .post(`/${PAGE}/replay`)
             .set(AUTH)
             .set('Cookie', cookie)
-            // A browser that sends its real origin: it matches the host the platform read.
-            .set({ Host: 'inbox.example', Origin: 'http://inbox.example' })
+            // A browser that sends its real origin: it matches the host (and port) the platform
+            // read, whatever the scheme (TLS may end at a proxy).
+            .set({ Host: 'inbox.example:8443', Origin: 'https://inbox.example:8443' })
             .type('form')
             .send(form('msg_handled_1', token))
             .expect(303);
