@@ -1,3 +1,4 @@
+import { prepared } from './postgres-values';
 import type { Pool } from 'pg';
 import type {
   VisiwiseDeliveryAttempt,
@@ -160,6 +161,9 @@ function filterConditions(filter: VisiwiseDeliveryLogFilter): {
 export class PostgresDeliveryLog {
   private readonly t: InboxTables;
   private readonly keyCondition = `endpoint = $1 AND tenant = $2 AND delivery_id = $3`;
+  // The statements of every delivery, named (prepared once per connection).
+  private readonly recordStatement: { readonly name: string; readonly text: string };
+  private readonly finishStatement: { readonly name: string; readonly text: string };
 
   /**
    * @param pool the application's pg pool; the log never ends it.
@@ -170,6 +174,32 @@ export class PostgresDeliveryLog {
     options: VisiwisePostgresTableOptions = {},
   ) {
     this.t = new InboxTables(options);
+    this.recordStatement = prepared(
+      `INSERT INTO ${this.t.deliveries} (endpoint, tenant, delivery_id, event_type, svix_timestamp,
+         received_at, raw_body, headers, issues, tracking_refs, status, last_error)
+       VALUES ($1, $2, $3, $4, $5, coalesce($6, now()), $7, $8, $9, $10, $11, $12)
+       ON CONFLICT (endpoint, tenant, delivery_id) DO NOTHING`,
+    );
+    this.finishStatement = prepared(
+      `WITH delivery AS (
+         UPDATE ${this.t.deliveries}
+            SET status = $4,
+                attempts = attempts + (CASE WHEN $4 = 'handled' THEN 0 ELSE 1 END),
+                last_error = CASE WHEN $4 = 'handled' THEN last_error ELSE $5 END,
+                handled_at = CASE WHEN $4 = 'handled' THEN now() ELSE handled_at END,
+                event_type = coalesce(event_type, $8)
+          WHERE ${this.keyCondition}
+         RETURNING endpoint, tenant, delivery_id
+       )
+       INSERT INTO ${this.t.attempts}
+         (endpoint, tenant, delivery_id, attempt, started_at, finished_at, outcome, error)
+       SELECT d.endpoint, d.tenant, d.delivery_id,
+              coalesce((SELECT max(a.attempt) FROM ${this.t.attempts} a
+                         WHERE a.endpoint = $1 AND a.tenant = $2 AND a.delivery_id = $3), 0) + 1,
+              $6, now(), $7, $5
+         FROM delivery d
+       RETURNING attempt`,
+    );
   }
 
   /**
@@ -177,12 +207,9 @@ export class PostgresDeliveryLog {
    * as it is. Returns whether this call recorded it.
    */
   async record(entry: VisiwiseDeliveryLogEntry): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
-      `INSERT INTO ${this.t.deliveries} (endpoint, tenant, delivery_id, event_type, svix_timestamp,
-         received_at, raw_body, headers, issues, tracking_refs, status, last_error)
-       VALUES ($1, $2, $3, $4, $5, coalesce($6, now()), $7, $8, $9, $10, $11, $12)
-       ON CONFLICT (endpoint, tenant, delivery_id) DO NOTHING`,
-      [
+    const { rowCount } = await this.pool.query({
+      ...this.recordStatement,
+      values: [
         ...keyValues(entry),
         entry.eventType === null ? null : pgText(entry.eventType),
         entry.svixTimestamp ?? null,
@@ -194,7 +221,7 @@ export class PostgresDeliveryLog {
         entry.status ?? 'received',
         entry.error === undefined ? null : errorText(entry.error),
       ],
-    );
+    });
     return rowCount === 1;
   }
 
@@ -270,26 +297,9 @@ export class PostgresDeliveryLog {
   ): Promise<number | undefined> {
     const status = run.outcome === 'handled' ? 'handled' : run.final ? 'dead' : 'failed';
     const error = run.outcome === 'failed' && run.error !== undefined ? errorText(run.error) : null;
-    const { rows } = await this.pool.query<{ attempt: number }>(
-      `WITH delivery AS (
-         UPDATE ${this.t.deliveries}
-            SET status = $4,
-                attempts = attempts + (CASE WHEN $4 = 'handled' THEN 0 ELSE 1 END),
-                last_error = CASE WHEN $4 = 'handled' THEN last_error ELSE $5 END,
-                handled_at = CASE WHEN $4 = 'handled' THEN now() ELSE handled_at END,
-                event_type = coalesce(event_type, $8)
-          WHERE ${this.keyCondition}
-         RETURNING endpoint, tenant, delivery_id
-       )
-       INSERT INTO ${this.t.attempts}
-         (endpoint, tenant, delivery_id, attempt, started_at, finished_at, outcome, error)
-       SELECT d.endpoint, d.tenant, d.delivery_id,
-              coalesce((SELECT max(a.attempt) FROM ${this.t.attempts} a
-                         WHERE a.endpoint = $1 AND a.tenant = $2 AND a.delivery_id = $3), 0) + 1,
-              $6, now(), $7, $5
-         FROM delivery d
-       RETURNING attempt`,
-      [
+    const { rows } = await this.pool.query<{ attempt: number }>({
+      ...this.finishStatement,
+      values: [
         ...keyValues(key),
         status,
         error,
@@ -297,7 +307,7 @@ export class PostgresDeliveryLog {
         run.outcome,
         run.eventType === undefined ? null : pgText(run.eventType),
       ],
-    );
+    });
     return rows[0]?.attempt;
   }
 

@@ -1,3 +1,4 @@
+import { prepared } from './postgres-values';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type {
@@ -49,6 +50,9 @@ export class PostgresIdempotencyStore implements VisiwiseIdempotencyStore {
   private readonly completeSql: string;
   private readonly releaseSql: string;
   private readonly pruneSql: string;
+  private readonly claimStatement: { readonly name: string; readonly text: string };
+  private readonly completeStatement: { readonly name: string; readonly text: string };
+  private readonly releaseStatement: { readonly name: string; readonly text: string };
 
   /**
    * @param pool the application's pg pool; the store never ends it.
@@ -99,16 +103,17 @@ export class PostgresIdempotencyStore implements VisiwiseIdempotencyStore {
        WHERE ctid IN (SELECT ctid FROM ${claims} WHERE expires_at <= now()
                        LIMIT $1 FOR UPDATE SKIP LOCKED)
          AND expires_at <= now()`;
+    this.claimStatement = prepared(this.claimSql);
+    this.completeStatement = prepared(this.completeSql);
+    this.releaseStatement = prepared(this.releaseSql);
   }
 
   async claim(id: string, leaseMs: number): Promise<VisiwiseClaimResult> {
     const token = randomUUID();
-    const { rows } = await this.pool.query<{ status: string }>(this.claimSql, [
-      this.namespace,
-      id,
-      token,
-      milliseconds(leaseMs),
-    ]);
+    const { rows } = await this.pool.query<{ status: string }>({
+      ...this.claimStatement,
+      values: [this.namespace, id, token, milliseconds(leaseMs)],
+    });
     const status = rows[0]?.status;
     if (status === 'claimed') {
       return { status: 'claimed', id, token };
@@ -118,11 +123,17 @@ export class PostgresIdempotencyStore implements VisiwiseIdempotencyStore {
   }
 
   async complete(claim: VisiwiseDeliveryClaim, ttlMs: number): Promise<void> {
-    await this.pool.query(this.completeSql, [this.namespace, claim.id, milliseconds(ttlMs)]);
+    await this.pool.query({
+      ...this.completeStatement,
+      values: [this.namespace, claim.id, milliseconds(ttlMs)],
+    });
   }
 
   async release(claim: VisiwiseDeliveryClaim): Promise<void> {
-    await this.pool.query(this.releaseSql, [this.namespace, claim.id, claim.token]);
+    await this.pool.query({
+      ...this.releaseStatement,
+      values: [this.namespace, claim.id, claim.token],
+    });
   }
 
   /**

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { invalidCountMessage } from './postgres.messages';
 
 /** Longest error text stored: enough for a message and the top of a stack, not a megabyte. */
@@ -32,4 +33,20 @@ export function jsonb(value: unknown): string {
   return JSON.stringify(value, (_key, item: unknown) =>
     typeof item === 'string' ? pgText(item) : item,
   );
+}
+
+const statementNames = new Map<string, string>();
+
+/**
+ * A named (prepared) statement for a query on the hot path: PostgreSQL parses and plans it once
+ * per connection instead of on every delivery, which matters when the database shares the
+ * application's cores. The name is derived from the text, so two table prefixes never collide.
+ */
+export function prepared(text: string): { readonly name: string; readonly text: string } {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    name = `visiwise_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return { name, text };
 }
