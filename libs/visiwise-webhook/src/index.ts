@@ -152,6 +152,10 @@ export type {
   VisiwiseWorkerHealth,
 } from './observability/visiwise-health.indicator';
 
+export type { VisiwiseInboxPageOptions } from './inbox/inbox-page-options.interface';
+export { VisiwiseInboxPageException } from './inbox/inbox-page.exception';
+export type { VisiwiseInboxPageRejectionReason } from './inbox/inbox-page.exception';
+
 export { migrateVisiwiseInbox } from './postgres/migrate-visiwise-inbox';
 export type { VisiwisePostgresTableOptions } from './postgres/postgres-tables';
 export { PostgresIdempotencyStore } from './postgres/postgres-idempotency.store';

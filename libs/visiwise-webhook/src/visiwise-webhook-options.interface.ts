@@ -1,5 +1,6 @@
 import type { VisiwiseIdempotencyStore } from './delivery/idempotency-store.interface';
 import type { VisiwiseEnvelopeInput } from './events/visiwise-event.parser';
+import type { VisiwiseInboxPageOptions } from './inbox/inbox-page-options.interface';
 import type { VisiwiseObservabilityOptions } from './observability/observability-options';
 import type { VisiwiseSecretInput } from './signature/signing-secret';
 
@@ -438,7 +439,17 @@ export interface VisiwiseWebhookModuleExtras {
    * Decorators applied to the webhook controller class, for apps with global guards or
    * interceptors: e.g. your own `@Public()` so a global auth guard lets Visiwise through (the
    * signature guard still applies), or `@SkipThrottle()` for a global ThrottlerGuard.
+   * Not applied to the inbox page: they exist to let Visiwise past the app's authentication, which
+   * the page must never skip.
    * @default []
    */
   controllerDecorators?: readonly ClassDecorator[];
+  /**
+   * Mount the inbox page: a server-rendered HTML page of the delivery log (needs `inbox`) where
+   * operators filter deliveries, read their payloads and attempts, and replay failed ones. It
+   * mounts only behind at least one of your guards (see {@link VisiwiseInboxPageOptions}); the
+   * app's global guards apply to it too.
+   * @default undefined (no page)
+   */
+  inboxPage?: VisiwiseInboxPageOptions;
 }

@@ -1,5 +1,7 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import { createVisiwiseWebhookController } from './http/visiwise-webhook.controller';
+import { createVisiwiseInboxPageController } from './inbox/inbox-page.controller';
+import { resolveInboxPage, VISIWISE_INBOX_PAGE } from './inbox/inbox-page-config';
 import type {
   VisiwiseWebhookModuleExtras,
   VisiwiseWebhookModuleOptions,
@@ -26,16 +28,22 @@ export const {
       if (typeof path !== 'string' || path.trim() === '') {
         throw new VisiwiseConfigurationError(invalidPathMessage());
       }
+      // Validated here, at registration: a page without a guard must never get as far as a route.
+      const page =
+        extras.inboxPage === undefined ? undefined : resolveInboxPage(extras.inboxPage, path);
       return {
         ...definition,
         global: extras.isGlobal ?? false,
         providers: [
           ...(definition.providers ?? []),
           { provide: VISIWISE_WEBHOOK_PATH, useValue: path },
+          ...(page === undefined ? [] : [{ provide: VISIWISE_INBOX_PAGE, useValue: page }]),
         ],
         controllers: [
           ...(definition.controllers ?? []),
           createVisiwiseWebhookController(path, extras.controllerDecorators ?? []),
+          // Deliberately without `controllerDecorators` (e.g. a `@Public()` for Visiwise).
+          ...(page === undefined ? [] : [createVisiwiseInboxPageController(page)]),
         ],
       };
     },

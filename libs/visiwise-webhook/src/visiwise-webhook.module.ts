@@ -1,4 +1,4 @@
-import { DynamicModule, Inject, Module, NestModule, Provider } from '@nestjs/common';
+import { DynamicModule, Inject, Module, NestModule, Optional, Provider } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
 import { VisiwiseDeadLetterService } from './delivery/visiwise-dead-letter.service';
 import { VisiwiseDeliveryRuntime } from './delivery/visiwise-delivery.runtime';
@@ -13,6 +13,8 @@ import { VisiwiseSignatureGuard } from './http/visiwise-signature.guard';
 import { letUnparseableBodiesThrough, webhookRoutePath } from './http/unparseable-body.hook';
 import { VisiwiseWebhookVerifier } from './signature/visiwise-webhook-verifier';
 import { VisiwiseWebhookEndpoints } from './endpoints/visiwise-webhook-endpoints.service';
+import { parseFormsOnFastify } from './inbox/fastify-form-parser';
+import { type ResolvedInboxPage, VISIWISE_INBOX_PAGE } from './inbox/inbox-page-config';
 import {
   VISIWISE_DELIVERY_LOG,
   VISIWISE_INBOX_REPLAYER,
@@ -146,6 +148,7 @@ export class VisiwiseWebhookModule extends ConfigurableModuleClass implements Ne
     private readonly applicationConfig: ApplicationConfig,
     @Inject(VISIWISE_WEBHOOK_PATH) private readonly path: string,
     @Inject(VISIWISE_WEBHOOK_CONFIG) private readonly config: VisiwiseWebhookConfig,
+    @Optional() @Inject(VISIWISE_INBOX_PAGE) private readonly inboxPage?: ResolvedInboxPage,
   ) {
     super();
   }
@@ -153,11 +156,22 @@ export class VisiwiseWebhookModule extends ConfigurableModuleClass implements Ne
   /**
    * Runs after Nest registered its body parser and before the routes: lets a signed body the
    * platform cannot parse reach the endpoint, to be kept as unparseable (not in strict mode, where
-   * the platform's 400 stands). A no-op in an application context without HTTP (a worker process).
+   * the platform's 400 stands); and, with the inbox page on Fastify, makes sure its replay form
+   * can be read. A no-op in an application context without HTTP (a worker process).
    */
   configure(): void {
     const adapter = this.adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
-    if (adapter === undefined || this.config.payload.validation === 'strict') {
+    if (adapter === undefined) {
+      return;
+    }
+    if (this.inboxPage !== undefined) {
+      const pagePath = webhookRoutePath(
+        this.applicationConfig.getGlobalPrefix(),
+        this.inboxPage.path,
+      );
+      parseFormsOnFastify(adapter, `${pagePath}/replay`);
+    }
+    if (this.config.payload.validation === 'strict') {
       return;
     }
     letUnparseableBodiesThrough(adapter, {
