@@ -1,17 +1,14 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
 import {
   generateVisiwiseWebhookSecret,
   signVisiwiseWebhook,
 } from 'nestjs-visiwise-webhook/testing';
 import request from 'supertest';
-import { ADAPTERS, AdapterName } from './support/adapters';
+import { ADAPTERS } from './support/adapters';
 import { shipmentTracked } from './support/payloads';
 import { parseExposition, valueOf } from './support/prometheus';
 import { uniqueName, waitFor } from './support/redis';
 import { TestRedisServer, describeWithRedisServer } from './support/redis-server';
+import { Sample, startSample } from './support/sample-process';
 
 /*
  * The sample app as an operator runs it: the built `main.js` in a process of its own, in queue
@@ -19,66 +16,10 @@ import { TestRedisServer, describeWithRedisServer } from './support/redis-server
  * SIGTERM ends it on time even after its Redis was killed (the issue's report: it used to hang).
  */
 
-const SAMPLE_MAIN = join(__dirname, '../dist/apps/sample/apps/sample/src/main.js');
 const SHUTDOWN_TIMEOUT_MS = 2000;
 const EXIT_DEADLINE_MS = SHUTDOWN_TIMEOUT_MS + 5000;
 
 jest.setTimeout(60_000);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        resolve(typeof address === 'object' && address ? address.port : 0);
-      });
-    });
-  });
-}
-
-interface Sample {
-  readonly child: ChildProcess;
-  readonly url: string;
-  output: string;
-  readonly exited: Promise<number>;
-}
-
-async function startSample(adapter: AdapterName, env: Record<string, string>): Promise<Sample> {
-  if (!existsSync(SAMPLE_MAIN)) {
-    throw new Error(
-      'dist/apps/sample is missing: run `npm run build:sample` first (npm test does).',
-    );
-  }
-  const port = await freePort();
-  const child = spawn(process.execPath, [SAMPLE_MAIN], {
-    // DATABASE_URL (set in CI for the PostgreSQL suites) would put the sample on PostgreSQL.
-    env: { ...process.env, DATABASE_URL: '', ...env, PORT: String(port), HTTP_ADAPTER: adapter },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const sample: Sample = {
-    child,
-    url: `http://127.0.0.1:${port}`,
-    output: '',
-    exited: new Promise((resolve) => {
-      child.once('exit', () => {
-        resolve(Date.now());
-      });
-    }),
-  };
-  const collect = (chunk: Buffer): void => {
-    sample.output += chunk.toString();
-  };
-  child.stdout.on('data', collect);
-  child.stderr.on('data', collect);
-  await waitFor(
-    () => sample.output.includes('Receiving Visiwise webhooks at'),
-    20_000,
-    'the sample',
-  );
-  return sample;
-}
 
 describeWithRedisServer.each(ADAPTERS)('the sample app in production shape on %s', (adapter) => {
   const secret = generateVisiwiseWebhookSecret();

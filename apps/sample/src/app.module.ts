@@ -5,6 +5,7 @@ import { VisiwiseWebhookModule } from 'nestjs-visiwise-webhook';
 import { deliveryOptionsFromEnv } from './delivery-options';
 import { endpointsFromEnv } from './endpoint-options';
 import { inboxOptionsFromEnv } from './inbox-options';
+import { inboxPageFromEnv } from './inbox/inbox-page-options';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health/health.controller';
 import { MetricsController } from './metrics/metrics.controller';
@@ -23,6 +24,8 @@ import { ShipmentsModule } from './shipments/shipments.module';
     // Metrics go to prom-client's default registry (served at /metrics), spans to whatever
     // OpenTelemetry SDK the process registers: both are on because the packages are installed.
     VisiwiseWebhookModule.forRootAsync({
+      // GET /visiwise/inbox behind Authorization: Bearer <VISIWISE_INBOX_TOKEN>, with DATABASE_URL.
+      ...inboxPageFromEnv(process.env),
       inject: [ConfigService],
       useFactory: (config: ConfigService) => {
         const endpoints = endpointsFromEnv(config.get<string>('VISIWISE_ENDPOINTS'));
