@@ -81,6 +81,27 @@ export const SCENARIOS: readonly Scenario[] = [
   { name: 'module-quiet', app: 'module', module: () => ({ metrics: false, tracing: false }) },
   // BullMQ with the worker in the same process.
   { name: 'queue', ...QUEUE },
+  // The queue on PostgreSQL (pg-boss), the worker in the same process: beside BullMQ (issue 17).
+  {
+    name: 'queue-pgboss',
+    app: 'module',
+    module: (instance) => ({
+      metrics: true,
+      tracing: true,
+      delivery: 'queue',
+      database: {
+        url: DATABASE_URL,
+        schema: `${PG_SCHEMA_PREFIX}${instance.replace(/[^a-z0-9]/g, '_')}`,
+        // pg-boss's own tables; under the bench's prefix too, so the run drops them.
+        queueSchema: `${PG_SCHEMA_PREFIX}boss_${String(process.pid)}`,
+        migrate: true,
+      },
+      idempotency: { store: 'memory' },
+      queue: { name: instance, keepCompletedSeconds: 60, pollingIntervalMs: 500 },
+    }),
+    adapters: ['fastify'],
+    requiresPostgres: true,
+  },
   // The production shape: the worker in a process of its own.
   { name: 'queue-split', ...QUEUE, worker: 'separate' },
   // Every delivery recorded in PostgreSQL before its answer, its outcome after (issue 17).

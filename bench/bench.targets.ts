@@ -175,6 +175,11 @@ export const TARGETS: readonly Target[] = [
     pass: (value: number) => value >= 1000,
   })),
   {
+    target: 'queue on pg-boss (PostgreSQL) CPU / module CPU per delivery, fastify',
+    threshold: 'reported',
+    measure: cpuRatio('fastify', 'queue-pgboss', 'module'),
+  },
+  {
     target: 'queue-split (worker in its own process) / module, fastify',
     threshold: 'reported',
     measure: cpuRatio('fastify', 'queue-split', 'module'),
