@@ -1,5 +1,4 @@
-import { ChildProcess, fork } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { Injectable } from '@nestjs/common';
 import { EventEmitter2, OnEvent } from '@nestjs/event-emitter';
 import type { Pool } from 'pg';
@@ -26,6 +25,7 @@ import {
 } from '../libs/visiwise-webhook/src/delivery/queued-event';
 import { VisiwiseDeliveryRuntime } from '../libs/visiwise-webhook/src/delivery/visiwise-delivery.runtime';
 import { invalidJsonMessage } from '../libs/visiwise-webhook/src/events/events.messages';
+import { startQueueWorker } from './support/queue-worker-process';
 import { ADAPTERS, AdapterName } from './support/adapters';
 import { AppProcess } from './support/app-process';
 import { ensureBuiltLibrary } from './support/built-library';
@@ -438,18 +438,9 @@ describeWithPostgres.each(ADAPTERS)('queue mode on pg-boss, on %s (real PostgreS
     });
 
     const startWorker = (behaviour: 'hang' | 'handle') => {
-      const child = fork(join(__dirname, 'fixtures/queue-worker-process.js'), [], {
-        env: {
-          ...process.env,
-          WORKER_BEHAVIOUR: behaviour,
-          WORKER_MODULE_OPTIONS: JSON.stringify({ secret, ...options() }),
-        },
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      });
-      children.push(child);
-      const messages: { kind: string; id?: string }[] = [];
-      child.on('message', (message) => messages.push(message as { kind: string; id?: string }));
-      return { child, messages };
+      const worker = startQueueWorker(behaviour, { secret, ...options() });
+      children.push(worker.child);
+      return worker;
     };
 
     it("hands the job to another worker once the job's expiry passed, and it is handled once", async () => {

@@ -1,6 +1,5 @@
-import { ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import { Queue } from 'bullmq';
@@ -17,6 +16,7 @@ import {
   redisDownLogMessage,
 } from '../libs/visiwise-webhook/src/delivery/delivery.messages';
 import { VisiwiseDeliveryRuntime } from '../libs/visiwise-webhook/src/delivery/visiwise-delivery.runtime';
+import { startQueueWorker } from './support/queue-worker-process';
 import { ADAPTERS } from './support/adapters';
 import { ensureBuiltLibrary } from './support/built-library';
 import { shipmentTracked } from './support/payloads';
@@ -326,21 +326,12 @@ describeWithRedis.each(ADAPTERS)('queue mode on %s (real Redis, real BullMQ)', (
     });
 
     const startWorker = (behaviour: 'hang' | 'handle') => {
-      const child = fork(join(__dirname, 'fixtures/queue-worker-process.js'), [], {
-        env: {
-          ...process.env,
-          WORKER_BEHAVIOUR: behaviour,
-          WORKER_MODULE_OPTIONS: JSON.stringify({
-            secret,
-            ...queueOptions(REDIS_URL, name, keyPrefix),
-          }),
-        },
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      const worker = startQueueWorker(behaviour, {
+        secret,
+        ...queueOptions(REDIS_URL, name, keyPrefix),
       });
-      children.push(child);
-      const messages: { kind: string; id?: string }[] = [];
-      child.on('message', (message) => messages.push(message as { kind: string; id?: string }));
-      return { child, messages };
+      children.push(worker.child);
+      return worker;
     };
 
     it('hands the job to another worker after the lock expires (stalled-job recovery)', async () => {
