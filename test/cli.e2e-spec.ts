@@ -214,6 +214,60 @@ describe.each(ADAPTERS)('visiwise-webhook send, to a real app on %s', (adapter) 
   });
 });
 
+describe.each(ADAPTERS)('visiwise-webhook send --endpoint / --tenant, on %s', (adapter) => {
+  const eu = generateVisiwiseWebhookSecret();
+  const acme = generateVisiwiseWebhookSecret();
+  let kit: KitApp;
+  let url: string;
+
+  beforeAll(async () => {
+    kit = await createKitApp(adapter, generateVisiwiseWebhookSecret(), {
+      listen: true,
+      module: {
+        endpoints: {
+          eu: { secret: eu },
+          saas: { tenants: { resolveSecret: (tenant) => (tenant === 'acme' ? acme : undefined) } },
+        },
+      },
+    });
+    url = `${kit.url!}${PATH}`;
+  });
+  afterAll(async () => {
+    await kit.app.close();
+  });
+
+  it('posts to the named endpoint, and to a tenant of a tenant endpoint', async () => {
+    const toEu = await cli(['send', 'shipment.tracked', '--url', url, '--endpoint', 'eu'], {
+      VISIWISE_WEBHOOK_SECRET: eu,
+    });
+    expect(toEu.stdout).toContain(`${url}/eu`);
+    expect(toEu.code).toBe(CLI_EXIT.ok);
+    const toAcme = await cli(
+      ['send', 'shipment.tracked', '--url', url, '--endpoint', 'saas', '--tenant', 'acme'],
+      { VISIWISE_WEBHOOK_SECRET: acme },
+    );
+    expect(toAcme.code).toBe(CLI_EXIT.ok);
+    expect(kit.handlers.tracked.map(({ endpoint, tenant }) => ({ endpoint, tenant }))).toEqual([
+      { endpoint: 'eu', tenant: undefined },
+      { endpoint: 'saas', tenant: 'acme' },
+    ]);
+    // Without --endpoint the bare path is no endpoint of this app: 404, exit 1.
+    const bare = await cli(['send', 'shipment.tracked', '--url', url], {
+      VISIWISE_WEBHOOK_SECRET: eu,
+    });
+    expect(bare.code).toBe(CLI_EXIT.rejected);
+    kit.logger.assertNoUnexpected();
+  });
+
+  it('refuses an empty --endpoint or --tenant as a usage error', async () => {
+    const run = await cli(['send', 'shipment.tracked', '--url', url, '--endpoint', ''], {
+      VISIWISE_WEBHOOK_SECRET: eu,
+    });
+    expect(run.code).toBe(CLI_EXIT.usage);
+    expect(run.stderr).toContain('--endpoint and --tenant must not be empty');
+  });
+});
+
 describe('visiwise-webhook send, without a server', () => {
   it('exits 3 when nothing listens at the URL', async () => {
     const port = await new Promise<number>((resolve) => {

@@ -9,6 +9,7 @@ import {
   VisiwiseEvent,
   VisiwiseEventOf,
   VisiwiseWebhookModule,
+  VisiwiseWebhookModuleOptions,
 } from 'nestjs-visiwise-webhook';
 import type { AdapterName } from './adapters';
 import { CapturingLogger } from './capturing-logger';
@@ -65,11 +66,19 @@ export interface KitApp {
 export async function createKitApp(
   adapter: AdapterName,
   secret: string,
-  options: { listen?: boolean; globalPrefix?: string } = {},
+  options: {
+    listen?: boolean;
+    globalPrefix?: string;
+    /** More options of the module (endpoints, tenants, ...). */
+    module?: Omit<VisiwiseWebhookModuleOptions, 'secret'>;
+  } = {},
 ): Promise<KitApp> {
   const logger = new CapturingLogger();
   const moduleRef = await Test.createTestingModule({
-    imports: [EventEmitterModule.forRoot(), VisiwiseWebhookModule.forRoot({ secret })],
+    imports: [
+      EventEmitterModule.forRoot(),
+      VisiwiseWebhookModule.forRoot({ secret, ...options.module }),
+    ],
     providers: [KitHandlers],
   })
     .setLogger(logger)
