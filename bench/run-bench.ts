@@ -69,8 +69,17 @@ function parseOptions(args: string[]) {
       // A V8 CPU profile of every server process, written when it exits.
       'cpu-prof': { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench/results' },
+      // Only these HTTP scenarios (comma-separated names), e.g. while working on one of them.
+      scenarios: { type: 'string' },
     },
   });
+  const names = values.scenarios?.split(',').map((name) => name.trim());
+  const missing = names?.filter((name) => !SCENARIOS.some((s) => s.name === name)) ?? [];
+  if (missing.length > 0) {
+    throw new Error(
+      `--scenarios: ${missing.join(', ')} not among ${SCENARIOS.map((s) => s.name).join(', ')}`,
+    );
+  }
   const phases = values.only.split(',').map((phase) => phase.trim());
   const unknown = phases.filter((phase) => !(PHASES as readonly string[]).includes(phase));
   if (unknown.length > 0) {
@@ -83,6 +92,7 @@ function parseOptions(args: string[]) {
     quick: values.quick,
     out: resolve(ROOT, values.out),
     cpuProf: values['cpu-prof'],
+    scenarios: names === undefined ? undefined : new Set(names),
   };
 }
 
@@ -308,7 +318,10 @@ async function startServers(
   const missingPostgres = await postgresMissing();
   const servers: Server[] = [];
   for (const adapter of ADAPTERS) {
-    for (const scenario of SCENARIOS.filter((s) => (s.adapters ?? ADAPTERS).includes(adapter))) {
+    const chosen = SCENARIOS.filter(
+      (s) => (s.adapters ?? ADAPTERS).includes(adapter) && (options.scenarios?.has(s.name) ?? true),
+    );
+    for (const scenario of chosen) {
       const why =
         options.quick && scenario.quick === false
           ? 'full runs only'
