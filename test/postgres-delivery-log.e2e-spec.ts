@@ -7,7 +7,7 @@ import {
   migrateVisiwiseInbox,
 } from 'nestjs-visiwise-webhook';
 import { invalidCursorMessage } from '../libs/visiwise-webhook/src/postgres/postgres.messages';
-import { describeWithPostgres, useTestSchema } from './support/postgres';
+import { describeWithPostgres, testPool, useTestSchema } from './support/postgres';
 
 const T0 = Date.parse('2025-06-01T12:00:00.000Z');
 const at = (minutes: number) => new Date(T0 + minutes * 60_000);
@@ -160,6 +160,107 @@ describeWithPostgres('PostgresDeliveryLog (real PostgreSQL)', () => {
         `SELECT count(*)::int AS n FROM "${schema}".visiwise_attempts`,
       );
       expect(rows).toEqual([{ n: 2 }]);
+    });
+  });
+
+  describe('concurrent writes (one statement for many deliveries)', () => {
+    it('records 300 concurrent deliveries, each once, with its own body and outcome', async () => {
+      const { log, schema } = await freshLog();
+      const deliveryIds = Array.from({ length: 300 }, (_, i) => `msg_${String(i)}`);
+      const recorded = await Promise.all(
+        deliveryIds.map((id, i) =>
+          log.record(entry(id, { rawBody: Buffer.from(`body ${id}`), trackingRefs: [`REF${i}`] })),
+        ),
+      );
+      expect(recorded.every(Boolean)).toBe(true);
+      // Copies of the same ids at once: none recorded again.
+      const again = await Promise.all(deliveryIds.map((id) => log.record(entry(id))));
+      expect(again.some(Boolean)).toBe(false);
+      const attempts = await Promise.all(
+        deliveryIds.map((id, i) =>
+          log.finishAttempt(
+            { endpoint: 'main', deliveryId: id },
+            i % 3 === 0
+              ? {
+                  startedAt: at(1),
+                  outcome: 'failed',
+                  error: new Error(`boom ${id}`),
+                  final: false,
+                }
+              : { startedAt: at(1), outcome: 'handled', final: false },
+          ),
+        ),
+      );
+      expect(attempts).toEqual(deliveryIds.map(() => 1));
+      const { rows } = await db.pool.query<{
+        delivery_id: string;
+        body: string;
+        status: string;
+        last_error: string | null;
+        refs: string[];
+      }>(
+        `SELECT delivery_id, convert_from(raw_body, 'UTF8') AS body, status, last_error,
+                tracking_refs AS refs
+           FROM "${schema}".visiwise_deliveries`,
+      );
+      expect(rows).toHaveLength(300);
+      for (const row of rows) {
+        const i = Number(row.delivery_id.slice(4));
+        expect(row.body).toBe(`body ${row.delivery_id}`);
+        expect(row.refs).toEqual([`REF${i}`]);
+        expect(row.status).toBe(i % 3 === 0 ? 'failed' : 'handled');
+        if (i % 3 === 0) expect(row.last_error).toContain(`boom ${row.delivery_id}`);
+      }
+    });
+
+    it('numbers the attempts of one delivery finished concurrently 1, 2, 3 (never two the same)', async () => {
+      const { log } = await freshLog();
+      await log.record(entry('msg_busy'));
+      const key = { endpoint: 'main', deliveryId: 'msg_busy' };
+      const numbers = await Promise.all(
+        [1, 2, 3].map(() =>
+          log.finishAttempt(key, { startedAt: at(1), outcome: 'failed', error: 'x', final: false }),
+        ),
+      );
+      expect([...numbers].sort()).toEqual([1, 2, 3]);
+      expect((await log.get(key))?.history.map((a) => a.attempt)).toEqual([1, 2, 3]);
+    });
+
+    it('fails only the delivery PostgreSQL refuses, not those written with it', async () => {
+      const { log } = await freshLog();
+      const results = await Promise.allSettled([
+        log.record(entry('msg_a')),
+        // Text cannot hold NUL: PostgreSQL refuses this row, and with it the whole statement.
+        log.record(entry('msg_\0_nul')),
+        log.record(entry('msg_b')),
+      ]);
+      expect(results.map((result) => result.status)).toEqual([
+        'fulfilled',
+        'rejected',
+        'fulfilled',
+      ]);
+      expect(await log.get({ endpoint: 'main', deliveryId: 'msg_a' })).toBeDefined();
+      expect(await log.get({ endpoint: 'main', deliveryId: 'msg_b' })).toBeDefined();
+    });
+
+    it('two instances recording the same deliveries in opposite orders never deadlock', async () => {
+      const { schema } = await freshLog();
+      const pools = [testPool(), testPool()];
+      try {
+        const logs = pools.map((pool) => new PostgresDeliveryLog(pool, { schema }));
+        for (let round = 0; round < 10; round++) {
+          const keys = Array.from({ length: 40 }, (_, i) => `msg_${String(round)}_${String(i)}`);
+          const [first, second] = logs as [PostgresDeliveryLog, PostgresDeliveryLog];
+          const results = await Promise.all([
+            ...keys.map((id) => first.record(entry(id))),
+            ...[...keys].reverse().map((id) => second.record(entry(id))),
+          ]);
+          // Each delivery recorded by exactly one of the two.
+          expect(results.filter(Boolean)).toHaveLength(keys.length);
+        }
+      } finally {
+        await Promise.all(pools.map((pool) => pool.end()));
+      }
     });
   });
 

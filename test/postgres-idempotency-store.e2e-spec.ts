@@ -51,6 +51,25 @@ describeWithPostgres('PostgresIdempotencyStore (real PostgreSQL, two app instanc
     expect(results.filter((r) => r.status === 'in_progress')).toHaveLength(39);
   });
 
+  it('claims, completes and releases in batches without deadlocks when the instances see ids in opposite orders', async () => {
+    const [first, second] = stores as [PostgresIdempotencyStore, PostgresIdempotencyStore];
+    const ids = Array.from({ length: 60 }, (_, i) => `msg_order_${String(i)}`);
+    const results = await Promise.all([
+      ...ids.map((id) => first.claim(id, LEASE)),
+      ...[...ids].reverse().map((id) => second.claim(id, LEASE)),
+    ]);
+    const claims = results.filter((r): r is VisiwiseDeliveryClaim => r.status === 'claimed');
+    expect(claims).toHaveLength(ids.length);
+    // Half completed, half released, all at once; then a new claim finds each in its state.
+    await Promise.all(
+      claims.map((claim, i) => (i % 2 === 0 ? first.complete(claim, TTL) : second.release(claim))),
+    );
+    const after = await Promise.all(claims.map((claim) => second.claim(claim.id, LEASE)));
+    expect(after.map((r) => r.status)).toEqual(
+      claims.map((_claim, i) => (i % 2 === 0 ? 'completed' : 'claimed')),
+    );
+  });
+
   it('claims each of 200 ids exactly once when both instances claim all of them at once', async () => {
     const ids = Array.from({ length: 200 }, (_, i) => `msg_${i}`);
     const results = await Promise.all(

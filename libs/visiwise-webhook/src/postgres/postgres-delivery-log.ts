@@ -1,4 +1,5 @@
 import { prepared } from './postgres-values';
+import { StatementBatcher } from './statement-batcher';
 import type { Pool } from 'pg';
 import type {
   VisiwiseDeliveryAttempt,
@@ -122,6 +123,37 @@ function keyValues(key: VisiwiseDeliveryKey): [string, string, string] {
   return [key.endpoint, key.tenant ?? '', key.deliveryId];
 }
 
+/** A finished attempt waiting to be written (see PostgresDeliveryLog.finishAttempt). */
+interface FinishedAttempt {
+  readonly key: VisiwiseDeliveryKey;
+  readonly status: 'handled' | 'failed' | 'dead';
+  readonly error: string | null;
+  readonly startedAt: Date;
+  readonly eventType: string | null;
+}
+
+interface KeyRow {
+  endpoint: string;
+  tenant: string;
+  delivery_id: string;
+}
+
+// Endpoint and tenant names hold no NUL (PostgreSQL text cannot), so it separates them safely.
+const entryKey = (key: VisiwiseDeliveryKey): string =>
+  `${key.endpoint}\0${key.tenant ?? ''}\0${key.deliveryId}`;
+const rowKey = (row: KeyRow): string => `${row.endpoint}\0${row.tenant}\0${row.delivery_id}`;
+
+/** One array parameter per column, for a statement that unnests them into rows. */
+function columnsOf<T>(items: readonly T[], row: (item: T) => readonly unknown[]): unknown[][] {
+  const columns: unknown[][] = [];
+  for (const item of items) {
+    row(item).forEach((value, index) => {
+      (columns[index] ??= []).push(value);
+    });
+  }
+  return columns;
+}
+
 /** The WHERE conditions of a filter, with their parameters ($1...). */
 function filterConditions(filter: VisiwiseDeliveryLogFilter): {
   conditions: string[];
@@ -161,9 +193,10 @@ function filterConditions(filter: VisiwiseDeliveryLogFilter): {
 export class PostgresDeliveryLog {
   private readonly t: InboxTables;
   private readonly keyCondition = `endpoint = $1 AND tenant = $2 AND delivery_id = $3`;
-  // The statements of every delivery, named (prepared once per connection).
-  private readonly recordStatement: { readonly name: string; readonly text: string };
-  private readonly finishStatement: { readonly name: string; readonly text: string };
+  // The statements of every delivery: named (prepared once per connection), and each written for
+  // many deliveries at once (see StatementBatcher).
+  private readonly records: StatementBatcher<VisiwiseDeliveryLogEntry, boolean>;
+  private readonly attemptsFinished: StatementBatcher<FinishedAttempt, number | undefined>;
 
   /**
    * @param pool the application's pg pool; the log never ends it.
@@ -174,55 +207,97 @@ export class PostgresDeliveryLog {
     options: VisiwisePostgresTableOptions = {},
   ) {
     this.t = new InboxTables(options);
-    this.recordStatement = prepared(
+    const recordStatement = prepared(
       `INSERT INTO ${this.t.deliveries} (endpoint, tenant, delivery_id, event_type, svix_timestamp,
          received_at, raw_body, headers, issues, tracking_refs, status, last_error)
-       VALUES ($1, $2, $3, $4, $5, coalesce($6, now()), $7, $8, $9, $10, $11, $12)
-       ON CONFLICT (endpoint, tenant, delivery_id) DO NOTHING`,
+       SELECT i.endpoint, i.tenant, i.delivery_id, i.event_type, i.svix_timestamp,
+              coalesce(i.received_at, now()), i.raw_body, i.headers, i.issues,
+              ARRAY(SELECT jsonb_array_elements_text(i.tracking_refs)), i.status, i.last_error
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
+                     $6::timestamptz[], $7::bytea[], $8::jsonb[], $9::jsonb[], $10::jsonb[],
+                     $11::text[], $12::text[])
+           AS i(endpoint, tenant, delivery_id, event_type, svix_timestamp, received_at, raw_body,
+                headers, issues, tracking_refs, status, last_error)
+       ON CONFLICT (endpoint, tenant, delivery_id) DO NOTHING
+       RETURNING endpoint, tenant, delivery_id`,
     );
-    this.finishStatement = prepared(
-      `WITH delivery AS (
-         UPDATE ${this.t.deliveries}
-            SET status = $4,
-                attempts = attempts + (CASE WHEN $4 = 'handled' THEN 0 ELSE 1 END),
-                last_error = CASE WHEN $4 = 'handled' THEN last_error ELSE $5 END,
-                handled_at = CASE WHEN $4 = 'handled' THEN now() ELSE handled_at END,
-                event_type = coalesce(event_type, $8)
-          WHERE ${this.keyCondition}
-         RETURNING endpoint, tenant, delivery_id
+    this.records = new StatementBatcher<VisiwiseDeliveryLogEntry, boolean>(
+      async (entries) => {
+        const columns = columnsOf(entries, (entry) => [
+          entry.endpoint,
+          entry.tenant ?? '',
+          entry.deliveryId,
+          entry.eventType === null ? null : pgText(entry.eventType),
+          entry.svixTimestamp ?? null,
+          entry.receivedAt ?? null,
+          Buffer.from(entry.rawBody.buffer, entry.rawBody.byteOffset, entry.rawBody.byteLength),
+          jsonb(keptHeaders(entry.headers)),
+          jsonb(entry.issues ?? []),
+          jsonb(trackingRefs(entry.trackingRefs)),
+          entry.status ?? 'received',
+          entry.error === undefined ? null : errorText(entry.error),
+        ]);
+        const { rows } = await this.pool.query<KeyRow>({ ...recordStatement, values: columns });
+        const recorded = new Set(rows.map(rowKey));
+        return entries.map((entry) => recorded.has(entryKey(entry)));
+      },
+      { key: entryKey },
+    );
+    const finishStatement = prepared(
+      `WITH input AS (
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                              $6::timestamptz[], $7::text[])
+           AS i(endpoint, tenant, delivery_id, status, error, started_at, event_type)
+       ), delivery AS (
+         UPDATE ${this.t.deliveries} d
+            SET status = i.status,
+                attempts = d.attempts + (CASE WHEN i.status = 'handled' THEN 0 ELSE 1 END),
+                last_error = CASE WHEN i.status = 'handled' THEN d.last_error ELSE i.error END,
+                handled_at = CASE WHEN i.status = 'handled' THEN now() ELSE d.handled_at END,
+                event_type = coalesce(d.event_type, i.event_type)
+           FROM input i
+          WHERE d.endpoint = i.endpoint AND d.tenant = i.tenant AND d.delivery_id = i.delivery_id
+         RETURNING d.endpoint, d.tenant, d.delivery_id, i.status, i.error, i.started_at
        )
        INSERT INTO ${this.t.attempts}
          (endpoint, tenant, delivery_id, attempt, started_at, finished_at, outcome, error)
        SELECT d.endpoint, d.tenant, d.delivery_id,
               coalesce((SELECT max(a.attempt) FROM ${this.t.attempts} a
-                         WHERE a.endpoint = $1 AND a.tenant = $2 AND a.delivery_id = $3), 0) + 1,
-              $6, now(), $7, $5
+                         WHERE a.endpoint = d.endpoint AND a.tenant = d.tenant
+                           AND a.delivery_id = d.delivery_id), 0) + 1,
+              d.started_at, now(), CASE WHEN d.status = 'handled' THEN 'handled' ELSE 'failed' END,
+              d.error
          FROM delivery d
-       RETURNING attempt`,
+       RETURNING endpoint, tenant, delivery_id, attempt`,
+    );
+    this.attemptsFinished = new StatementBatcher(
+      async (finished) => {
+        const columns = columnsOf(finished, ({ key, status, error, startedAt, eventType }) => [
+          key.endpoint,
+          key.tenant ?? '',
+          key.deliveryId,
+          status,
+          error,
+          startedAt,
+          eventType,
+        ]);
+        const { rows } = await this.pool.query<KeyRow & { attempt: number }>({
+          ...finishStatement,
+          values: columns,
+        });
+        const attempts = new Map(rows.map((row) => [rowKey(row), row.attempt]));
+        return finished.map(({ key }) => attempts.get(entryKey(key)));
+      },
+      { key: ({ key }) => entryKey(key) },
     );
   }
 
   /**
    * Records a received delivery. Idempotent: a delivery already recorded (a Svix retry) is left
-   * as it is. Returns whether this call recorded it.
+   * as it is. Returns whether this call recorded it. Concurrent calls share one statement.
    */
-  async record(entry: VisiwiseDeliveryLogEntry): Promise<boolean> {
-    const { rowCount } = await this.pool.query({
-      ...this.recordStatement,
-      values: [
-        ...keyValues(entry),
-        entry.eventType === null ? null : pgText(entry.eventType),
-        entry.svixTimestamp ?? null,
-        entry.receivedAt ?? null,
-        Buffer.from(entry.rawBody.buffer, entry.rawBody.byteOffset, entry.rawBody.byteLength),
-        jsonb(keptHeaders(entry.headers)),
-        jsonb(entry.issues ?? []),
-        trackingRefs(entry.trackingRefs),
-        entry.status ?? 'received',
-        entry.error === undefined ? null : errorText(entry.error),
-      ],
-    });
-    return rowCount === 1;
+  record(entry: VisiwiseDeliveryLogEntry): Promise<boolean> {
+    return this.records.submit(entry);
   }
 
   /** Marks a delivery handled (now). Returns whether it is in the log. */
@@ -284,7 +359,7 @@ export class PostgresDeliveryLog {
    * becomes `handled`, or `failed` (`dead` when `final`: no attempt follows) with the error.
    * Returns the attempt's number, or `undefined` when the delivery is not in the log.
    */
-  async finishAttempt(
+  finishAttempt(
     key: VisiwiseDeliveryKey,
     run: {
       readonly startedAt: Date;
@@ -295,20 +370,13 @@ export class PostgresDeliveryLog {
       readonly eventType?: string;
     },
   ): Promise<number | undefined> {
-    const status = run.outcome === 'handled' ? 'handled' : run.final ? 'dead' : 'failed';
-    const error = run.outcome === 'failed' && run.error !== undefined ? errorText(run.error) : null;
-    const { rows } = await this.pool.query<{ attempt: number }>({
-      ...this.finishStatement,
-      values: [
-        ...keyValues(key),
-        status,
-        error,
-        run.startedAt,
-        run.outcome,
-        run.eventType === undefined ? null : pgText(run.eventType),
-      ],
+    return this.attemptsFinished.submit({
+      key,
+      status: run.outcome === 'handled' ? 'handled' : run.final ? 'dead' : 'failed',
+      error: run.outcome === 'failed' && run.error !== undefined ? errorText(run.error) : null,
+      startedAt: run.startedAt,
+      eventType: run.eventType === undefined ? null : pgText(run.eventType),
     });
-    return rows[0]?.attempt;
   }
 
   /** How many deliveries match `filter` (an index count for the status and endpoint filters). */

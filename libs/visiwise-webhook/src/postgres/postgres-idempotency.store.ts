@@ -1,4 +1,5 @@
 import { prepared } from './postgres-values';
+import { StatementBatcher } from './statement-batcher';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 import type {
@@ -26,6 +27,14 @@ export interface PostgresPruneOptions {
   batchSize?: number;
 }
 
+/** A claim, completion or release waiting for its statement. */
+interface ClaimInput {
+  readonly id: string;
+  readonly token: string;
+  /** The lease (claim) or TTL (completion), in whole milliseconds. */
+  readonly ms: number;
+}
+
 const COMPLETED: VisiwiseClaimResult = Object.freeze({ status: 'completed' });
 const IN_PROGRESS: VisiwiseClaimResult = Object.freeze({ status: 'in_progress' });
 
@@ -45,14 +54,11 @@ function milliseconds(ms: number): number {
  * harmless): call {@link pruneExpired} now and then, e.g. hourly.
  */
 export class PostgresIdempotencyStore implements VisiwiseIdempotencyStore {
-  private readonly namespace: string;
-  private readonly claimSql: string;
-  private readonly completeSql: string;
-  private readonly releaseSql: string;
   private readonly pruneSql: string;
-  private readonly claimStatement: { readonly name: string; readonly text: string };
-  private readonly completeStatement: { readonly name: string; readonly text: string };
-  private readonly releaseStatement: { readonly name: string; readonly text: string };
+  // Concurrent calls share one statement each (see StatementBatcher).
+  private readonly claims: StatementBatcher<ClaimInput, string | null>;
+  private readonly completions: StatementBatcher<ClaimInput, undefined>;
+  private readonly releases: StatementBatcher<ClaimInput, undefined>;
 
   /**
    * @param pool the application's pg pool; the store never ends it.
@@ -65,37 +71,43 @@ export class PostgresIdempotencyStore implements VisiwiseIdempotencyStore {
     if (typeof options.namespace !== 'string' || options.namespace === '') {
       throw new VisiwiseConfigurationError(missingNamespaceMessage());
     }
-    this.namespace = options.namespace;
+    const namespace = options.namespace;
     const claims = new InboxTables(options).claims;
-    // One statement, so one round trip and atomic: insert the claim, or take over a row whose lease
-    // or completion expired. The conflicting row is locked while its WHERE is evaluated, so of
-    // concurrent claimers exactly one inserts or updates it. When nothing was written, the second
-    // branch reads the row from the statement's snapshot to tell in_progress from completed.
-    this.claimSql = `
-      WITH claimed AS (
+    // One statement, so one round trip and atomic: insert each claim, or take over a row whose
+    // lease or completion expired. A conflicting row is locked while its WHERE is evaluated, so of
+    // concurrent claimers exactly one inserts or updates it. For an id nothing was written for,
+    // the row as the statement's snapshot sees it tells in_progress from completed.
+    const claimStatement = prepared(`
+      WITH input AS (
+        SELECT * FROM unnest($2::text[], $3::text[], $4::double precision[]) AS i(id, token, ms)
+      ), claimed AS (
         INSERT INTO ${claims} AS c (namespace, id, state, token, expires_at)
-        VALUES ($1, $2, 'in_progress', $3, now() + $4::double precision * interval '1 millisecond')
+        SELECT $1, i.id, 'in_progress', i.token, now() + i.ms * interval '1 millisecond'
+          FROM input i
         ON CONFLICT (namespace, id) DO UPDATE
           SET state = 'in_progress', token = excluded.token, expires_at = excluded.expires_at
           WHERE c.expires_at <= now()
-        RETURNING 'claimed'::text AS status
+        RETURNING c.id
       )
-      SELECT status FROM claimed
-      UNION ALL
-      -- An expired row we could not take: someone took it over concurrently.
-      SELECT CASE WHEN c.expires_at <= now() THEN 'in_progress' ELSE c.state END
-        FROM ${claims} c
-       WHERE c.namespace = $1 AND c.id = $2 AND NOT EXISTS (SELECT 1 FROM claimed)`;
+      SELECT i.id,
+             CASE WHEN EXISTS (SELECT 1 FROM claimed k WHERE k.id = i.id) THEN 'claimed'
+                  -- An expired row we could not take: someone took it over concurrently.
+                  ELSE (SELECT CASE WHEN c.expires_at <= now() THEN 'in_progress' ELSE c.state END
+                          FROM ${claims} c WHERE c.namespace = $1 AND c.id = i.id)
+             END AS status
+        FROM input i`);
     // Unconditional, like the Redis store's SET: the handlers succeeded, so the event is handled
     // even if our lease ran out meanwhile (or the row was pruned); recording it stops re-handling.
-    this.completeSql = `
+    const completeStatement = prepared(`
       INSERT INTO ${claims} AS c (namespace, id, state, token, expires_at)
-      VALUES ($1, $2, 'completed', NULL, now() + $3::double precision * interval '1 millisecond')
+      SELECT $1, i.id, 'completed', NULL, now() + i.ms * interval '1 millisecond'
+        FROM unnest($2::text[], $3::double precision[]) AS i(id, ms)
       ON CONFLICT (namespace, id) DO UPDATE
-        SET state = 'completed', token = NULL, expires_at = excluded.expires_at`;
-    this.releaseSql = `
-      DELETE FROM ${claims}
-       WHERE namespace = $1 AND id = $2 AND state = 'in_progress' AND token = $3`;
+        SET state = 'completed', token = NULL, expires_at = excluded.expires_at`);
+    const releaseStatement = prepared(`
+      DELETE FROM ${claims} c
+       USING unnest($2::text[], $3::text[]) AS i(id, token)
+       WHERE c.namespace = $1 AND c.id = i.id AND c.state = 'in_progress' AND c.token = i.token`);
     // Locked rows (a claim being taken over right now) are skipped, never waited for. The outer
     // check repeats the expiry in case a row was taken over between the two reads.
     this.pruneSql = `
@@ -103,18 +115,48 @@ export class PostgresIdempotencyStore implements VisiwiseIdempotencyStore {
        WHERE ctid IN (SELECT ctid FROM ${claims} WHERE expires_at <= now()
                        LIMIT $1 FOR UPDATE SKIP LOCKED)
          AND expires_at <= now()`;
-    this.claimStatement = prepared(this.claimSql);
-    this.completeStatement = prepared(this.completeSql);
-    this.releaseStatement = prepared(this.releaseSql);
+    const key = ({ id }: ClaimInput): string => id;
+    this.claims = new StatementBatcher(
+      async (inputs) => {
+        const { rows } = await this.pool.query<{ id: string; status: string | null }>({
+          ...claimStatement,
+          values: [
+            namespace,
+            inputs.map(({ id }) => id),
+            inputs.map(({ token }) => token),
+            inputs.map(({ ms }) => ms),
+          ],
+        });
+        const status = new Map(rows.map((row) => [row.id, row.status]));
+        return inputs.map(({ id }) => status.get(id) ?? null);
+      },
+      { key },
+    );
+    this.completions = new StatementBatcher(
+      async (inputs) => {
+        await this.pool.query({
+          ...completeStatement,
+          values: [namespace, inputs.map(({ id }) => id), inputs.map(({ ms }) => ms)],
+        });
+        return inputs.map(() => undefined);
+      },
+      { key },
+    );
+    this.releases = new StatementBatcher(
+      async (inputs) => {
+        await this.pool.query({
+          ...releaseStatement,
+          values: [namespace, inputs.map(({ id }) => id), inputs.map(({ token }) => token)],
+        });
+        return inputs.map(() => undefined);
+      },
+      { key },
+    );
   }
 
   async claim(id: string, leaseMs: number): Promise<VisiwiseClaimResult> {
     const token = randomUUID();
-    const { rows } = await this.pool.query<{ status: string }>({
-      ...this.claimStatement,
-      values: [this.namespace, id, token, milliseconds(leaseMs)],
-    });
-    const status = rows[0]?.status;
+    const status = await this.claims.submit({ id, token, ms: milliseconds(leaseMs) });
     if (status === 'claimed') {
       return { status: 'claimed', id, token };
     }
@@ -123,17 +165,11 @@ export class PostgresIdempotencyStore implements VisiwiseIdempotencyStore {
   }
 
   async complete(claim: VisiwiseDeliveryClaim, ttlMs: number): Promise<void> {
-    await this.pool.query({
-      ...this.completeStatement,
-      values: [this.namespace, claim.id, milliseconds(ttlMs)],
-    });
+    await this.completions.submit({ id: claim.id, token: claim.token, ms: milliseconds(ttlMs) });
   }
 
   async release(claim: VisiwiseDeliveryClaim): Promise<void> {
-    await this.pool.query({
-      ...this.releaseStatement,
-      values: [this.namespace, claim.id, claim.token],
-    });
+    await this.releases.submit({ id: claim.id, token: claim.token, ms: 0 });
   }
 
   /**
