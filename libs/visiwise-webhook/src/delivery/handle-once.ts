@@ -116,54 +116,58 @@ const IN_PROGRESS = Object.freeze({ kind: 'in_progress' } as const);
  * Runs the handlers of a claimed event (see {@link runHandlers}), then completes (all succeeded)
  * or releases (one failed) the claim, so that a retry can handle it. Never throws.
  */
-export async function runClaimed(
+export function runClaimed(
   event: AnyVisiwiseEvent,
   claim: VisiwiseDeliveryClaim,
   deps: HandleDependencies,
   context: VisiwiseHandlingContext,
   final: boolean,
 ): Promise<HandleOutcome> {
-  const outcome = await runHandlers(event, deps, context, final);
+  return runHandlers(event, deps, context, final, (outcome) => settleClaim(outcome, claim, deps));
+}
+
+/** Completes or releases the claim after its handlers ran. Never rejects. */
+function settleClaim(
+  outcome: HandleOutcome,
+  claim: VisiwiseDeliveryClaim,
+  deps: HandleDependencies,
+): Promise<void> | undefined {
   const store = deps.store;
   if (store instanceof MemoryIdempotencyStore) {
-    // Synchronous and never failing: no turn of the microtask queue spent on Promise.resolve().
+    // Synchronous and never failing: no turn of the microtask queue spent on a promise.
     if (outcome.kind === 'failed') {
       store.releaseNow(claim);
     } else {
       store.completeNow(claim, deps.ttlMs);
     }
-    return outcome;
+    return undefined;
   }
   if (outcome.kind === 'failed') {
-    try {
-      await store.release(claim);
-    } catch (error) {
+    return store.release(claim).catch((error: unknown) => {
       // The claim then expires after its lease; the retry after that handles the event.
       deps.onStoreError(new IdempotencyStoreError('release', error));
-    }
-    return outcome;
+    });
   }
-  try {
-    await store.complete(claim, deps.ttlMs);
-  } catch (error) {
+  return store.complete(claim, deps.ttlMs).catch((error: unknown) => {
     // Handled but not remembered: a later duplicate could run the handlers again. Still a
     // success: failing now would make Visiwise retry an event that was handled.
     deps.onStoreError(new IdempotencyStoreError('complete', error));
-  }
-  return outcome;
+  });
 }
 
 /**
  * Runs an event's handlers, observed by the telemetry (duration, failures, the handler span) and
  * recorded in the delivery log when there is one, without the idempotency store: the queue mode's
  * job id already makes one job of one delivery. `final`: no attempt follows a failure of this one.
- * Never throws.
+ * `settle` runs once the outcome is known, at the same time as its record in the log (two writes
+ * that do not depend on each other, so the answer waits for one round trip, not two). Never throws.
  */
 export async function runHandlers(
   event: AnyVisiwiseEvent,
   deps: Pick<HandleDependencies, 'publisher' | 'telemetry' | 'journal'>,
   context: VisiwiseHandlingContext,
   final: boolean,
+  settle?: (outcome: HandleOutcome) => Promise<void> | undefined,
 ): Promise<HandleOutcome> {
   const journal = deps.journal;
   const startedAt = journal === undefined ? undefined : new Date();
@@ -171,8 +175,14 @@ export async function runHandlers(
   const outcome: HandleOutcome = observed.ok
     ? HANDLED
     : { kind: 'failed', errors: observed.errors, handlerCount: observed.handlerCount };
+  const settled = settle?.(outcome);
   if (journal !== undefined && startedAt !== undefined) {
-    await journal.attempted(event, { attempt: context.attempt, startedAt, outcome, final });
+    await Promise.all([
+      journal.attempted(event, { attempt: context.attempt, startedAt, outcome, final }),
+      settled,
+    ]);
+  } else if (settled !== undefined) {
+    await settled;
   }
   return outcome;
 }
