@@ -1,5 +1,5 @@
 import { ChildProcess, fork } from 'node:child_process';
-import { on } from 'node:events';
+import { once } from 'node:events';
 
 interface Typed {
   readonly type: string;
@@ -14,35 +14,28 @@ process.on('exit', () => {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
 
 /**
- * A process under test, spoken to over IPC. Every command gets one reply, in order: the replies are
- * read from one buffered iterator of its messages (`events.on`), which ends when the process exits.
+ * A process under test (`node <entry>`, its output the runner's), spoken to over IPC: one command
+ * at a time, each answered by one reply.
  */
 export class BenchChild<Command extends Typed, Reply extends Typed> {
   private readonly child: ChildProcess;
-  private readonly replies: AsyncIterator<[Reply]>;
-  private readonly exited: Promise<void>;
+  private readonly exited: Promise<undefined>;
 
-  /** Forks `node <entry>` with an IPC channel; its stdout and stderr are the runner's. */
   constructor(
     private readonly label: string,
     entry: string,
     env: NodeJS.ProcessEnv,
-    execArgv: readonly string[],
+    execArgv: string[],
   ) {
     this.child = fork(entry, [], {
       env: { ...process.env, ...env },
-      execArgv: [...execArgv],
+      execArgv,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     live.add(this.child);
-    this.replies = on(this.child, 'message', { close: ['exit'] })[
-      Symbol.asyncIterator
-    ]() as AsyncIterator<[Reply]>;
-    this.exited = new Promise((resolve) => {
-      this.child.once('exit', () => {
-        live.delete(this.child);
-        resolve();
-      });
+    this.exited = once(this.child, 'exit').then(() => {
+      live.delete(this.child);
+      return undefined;
     });
   }
 
@@ -52,23 +45,18 @@ export class BenchChild<Command extends Typed, Reply extends Typed> {
     expected: T,
     timeoutMillis = 120_000,
   ): Promise<Extract<Reply, { type: T }>> {
+    const signal = AbortSignal.timeout(timeoutMillis);
+    // Listening before sending: the reply cannot come before the listener.
+    const message = once(this.child, 'message', { signal }).then(([reply]) => reply as Reply);
     if (command !== undefined) this.child.send(command);
-    let timer: NodeJS.Timeout | undefined;
-    const next = await Promise.race([
-      this.replies.next(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          reject(new Error(`no "${expected}" in ${String(timeoutMillis)} ms`));
-        }, timeoutMillis);
-      }),
-    ]).finally(() => {
-      clearTimeout(timer);
+    const reply = await Promise.race([message, this.exited]).catch((error: unknown) => {
+      throw signal.aborted
+        ? new Error(`${this.label}: no "${expected}" in ${timeoutMillis} ms`)
+        : error;
     });
-    const reply = next.done === true ? undefined : next.value[0];
     if (reply?.type !== expected) {
-      throw new Error(
-        `${this.label}: expected "${expected}", got ${JSON.stringify(reply ?? 'exit')}`,
-      );
+      const got = JSON.stringify(reply ?? 'exit');
+      throw new Error(`${this.label}: expected "${expected}", got ${got}`);
     }
     return reply as Extract<Reply, { type: T }>;
   }
@@ -81,21 +69,4 @@ export class BenchChild<Command extends Typed, Reply extends Typed> {
     await this.exited;
     clearTimeout(timer);
   }
-}
-
-/** Sends a reply from a child process to the runner. */
-export function sendToParent(message: Typed & object): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (!process.send) reject(new Error('not started by the bench runner (no IPC channel)'));
-    else
-      process.send(message, undefined, undefined, (error) => {
-        if (error) reject(error);
-        else resolve();
-      });
-  });
-}
-
-/** The stack of an error, for a `failed` reply. */
-export function describeError(error: unknown): string {
-  return error instanceof Error ? (error.stack ?? error.message) : String(error);
 }

@@ -15,7 +15,6 @@ declare module 'autocannon' {
       url: string;
       connections?: number;
       duration?: number;
-      amount?: number;
       overallRate?: number;
       requests?: Request[];
     }
