@@ -8,83 +8,72 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FULL_PLAN, QUICK_PLAN, SCENARIOS, type Scenario } from './bench.scenarios';
 import { evaluateTargets } from './bench.targets';
-import { BenchChild } from './lib/bench-child';
 import { cleanUpPostgres, cleanUpRedis, serviceMissing } from './lib/bench-services';
 import { runLoad } from './lib/load';
 import { loadAverage, machineInfo } from './lib/machine';
 import { benchSecret } from './lib/payload';
 import { renderReport } from './lib/report';
+import { ServerProcess } from './lib/server-process';
 import {
   ADAPTERS,
   median,
   type AdapterName,
-  type BenchReport,
   type BenchResults,
-  type BenchServerConfig,
   type LatencyRow,
   type Round,
   type ScenarioRow,
-  type ServerCommand,
-  type ServerReply,
 } from './lib/results';
 
-const PHASES = ['micro', 'http', 'latency'] as const;
-type Phase = (typeof PHASES)[number];
 const ROOT = resolve(__dirname, '..', '..');
-const SERVER_ENTRY = join(__dirname, 'apps', 'bench-server.js');
 const PATH = 'webhooks/visiwise';
+const PHASES = ['micro', 'http', 'latency'] as const;
 
-type ServerChild = BenchChild<ServerCommand, ServerReply>;
+/** The names in a comma-separated option, each one of `allowed`. */
+function names(option: string, value: string, allowed: readonly string[]): Set<string> {
+  const given = value.split(',').map((name) => name.trim());
+  const unknown = given.filter((name) => !allowed.includes(name));
+  if (unknown.length > 0) {
+    throw new Error(`--${option}: ${unknown.join(', ')} not among ${allowed.join(', ')}`);
+  }
+  return new Set(given);
+}
+
+const ARGS = process.argv.slice(2);
+const { values: OPTIONS } = parseArgs({
+  args: ARGS,
+  strict: true,
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string', default: PHASES.join(',') },
+    // A V8 CPU profile of every server process, written when it exits.
+    'cpu-prof': { type: 'boolean', default: false },
+    out: { type: 'string', default: 'bench/results' },
+    // Only these HTTP scenarios (comma-separated names), e.g. while working on one of them.
+    scenarios: { type: 'string' },
+  },
+});
+const PHASE = names('only', OPTIONS.only, PHASES);
+const CHOSEN =
+  OPTIONS.scenarios === undefined
+    ? undefined
+    : names(
+        'scenarios',
+        OPTIONS.scenarios,
+        SCENARIOS.map((scenario) => scenario.name),
+      );
+const PLAN = OPTIONS.quick ? QUICK_PLAN : FULL_PLAN;
+const OUT = resolve(ROOT, OPTIONS.out);
+const SECRET = benchSecret();
 
 interface Server {
   readonly scenario: Scenario;
   readonly adapter: AdapterName;
   readonly port: number;
   /** The receiving server, then the separate queue worker of `worker: 'separate'`. */
-  readonly children: readonly [ServerChild, ...ServerChild[]];
+  readonly processes: readonly [ServerProcess, ...ServerProcess[]];
   /** Highest req/s seen, to size the next pool of signed requests. */
   rate: number;
 }
-
-/** The names in a comma-separated option, each one of `allowed`. */
-function names(option: string, value: string, allowed: readonly string[]): string[] {
-  const given = value.split(',').map((name) => name.trim());
-  const unknown = given.filter((name) => !allowed.includes(name));
-  if (unknown.length > 0) {
-    throw new Error(`--${option}: ${unknown.join(', ')} not among ${allowed.join(', ')}`);
-  }
-  return given;
-}
-
-function parseOptions(args: string[]) {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: {
-      quick: { type: 'boolean', default: false },
-      only: { type: 'string', default: PHASES.join(',') },
-      // A V8 CPU profile of every server process, written when it exits.
-      'cpu-prof': { type: 'boolean', default: false },
-      out: { type: 'string', default: 'bench/results' },
-      // Only these HTTP scenarios (comma-separated names), e.g. while working on one of them.
-      scenarios: { type: 'string' },
-    },
-  });
-  const scenarios = values.scenarios;
-  const all = SCENARIOS.map((scenario) => scenario.name);
-  return {
-    command: ['npm run bench --', ...args].join(' '),
-    phases: new Set(names('only', values.only, PHASES) as Phase[]),
-    plan: values.quick ? QUICK_PLAN : FULL_PLAN,
-    quick: values.quick,
-    out: resolve(ROOT, values.out),
-    cpuProf: values['cpu-prof'],
-    scenarios: scenarios === undefined ? undefined : new Set(names('scenarios', scenarios, all)),
-  };
-}
-
-const OPTIONS = parseOptions(process.argv.slice(2));
-const SECRET = benchSecret();
 
 /**
  * Lets the compiled bench `require('nestjs-visiwise-webhook')` the built package as an application
@@ -104,35 +93,28 @@ function linkLibrary(): void {
 async function startServer(scenario: Scenario, adapter: AdapterName): Promise<Server> {
   const instance = `${adapter}-${scenario.name}-${process.pid}`;
   const moduleOptions = scenario.module?.(instance) ?? {};
-  const profile = ['--cpu-prof', `--cpu-prof-dir=${join(OPTIONS.out, 'profiles')}`];
-  const execArgv = ['--expose-gc', ...(OPTIONS.cpuProf ? profile : [])];
+  const env = scenario.env?.(instance, SECRET) ?? {};
+  const profile = ['--cpu-prof', `--cpu-prof-dir=${join(OUT, 'profiles')}`];
+  const execArgv = ['--expose-gc', ...(OPTIONS['cpu-prof'] ? profile : [])];
   const spawn = async (role: AdapterName | 'worker', worker?: boolean) => {
-    const config: BenchServerConfig = {
+    const queue = worker === undefined ? {} : { queue: { ...moduleOptions.queue, worker } };
+    const config = {
       app: scenario.app,
       adapter: role,
       secret: SECRET,
       path: PATH,
-      moduleOptions:
-        worker === undefined
-          ? moduleOptions
-          : { ...moduleOptions, queue: { ...moduleOptions.queue, worker } },
+      moduleOptions: { ...moduleOptions, ...queue },
     };
-    const env = {
-      BENCH_SERVER: JSON.stringify(config),
-      NODE_ENV: 'production',
-      ...scenario.env?.(instance, SECRET),
-    };
-    const child: ServerChild = new BenchChild(
-      `${adapter}/${scenario.name} ${role}`,
-      SERVER_ENTRY,
-      env,
-      execArgv,
-    );
-    return { child, port: (await child.request(undefined, 'ready', 60_000)).port };
+    const child = new ServerProcess(`${adapter}/${scenario.name} ${role}`, config, env, execArgv);
+    return { child, port: await child.ready() };
   };
-  const worker = scenario.worker === 'separate' ? (await spawn('worker', true)).child : undefined;
-  const { child, port } = await spawn(adapter, worker ? false : undefined);
-  return { scenario, adapter, port, children: worker ? [child, worker] : [child], rate: 0 };
+  if (scenario.worker !== 'separate') {
+    const { child, port } = await spawn(adapter);
+    return { scenario, adapter, port, processes: [child], rate: 0 };
+  }
+  const { child: worker } = await spawn('worker', true);
+  const { child, port } = await spawn(adapter, false);
+  return { scenario, adapter, port, processes: [child, worker], rate: 0 };
 }
 
 /** Starts the HTTP scenarios that can run here on their adapters; says why others are skipped. */
@@ -144,7 +126,7 @@ async function startServers(servers: Server[], skipped: string[]): Promise<void>
   for (const adapter of ADAPTERS) {
     for (const scenario of SCENARIOS) {
       if (!(scenario.adapters ?? ADAPTERS).includes(adapter)) continue;
-      if (OPTIONS.scenarios?.has(scenario.name) === false) continue;
+      if (CHOSEN && !CHOSEN.has(scenario.name)) continue;
       const why =
         OPTIONS.quick && scenario.quick === false
           ? 'full runs only'
@@ -160,46 +142,36 @@ async function startServers(servers: Server[], skipped: string[]): Promise<void>
  * once the handlers have seen every delivery answered 2xx, so a queue's work after the answer is
  * billed to the delivery; the separate worker's window closes after its own drain.
  */
-async function measure(
-  server: Server,
-  durationSeconds: number,
-  overallRate?: number,
-): Promise<Round> {
-  const [receiver, worker] = server.children;
-  const { bodyBytes, connections } = OPTIONS.plan.http;
-  const load = await runLoad(
+async function measure(server: Server, seconds: number, overallRate?: number): Promise<Round> {
+  const [receiver, worker] = server.processes;
+  const { ok2xx, problems, ...load } = await runLoad(
     {
       port: server.port,
       path: `/${PATH}${server.scenario.route ?? ''}`,
       secret: SECRET,
-      bodyBytes,
-      connections,
-      durationSeconds,
+      bodyBytes: PLAN.http.bodyBytes,
+      connections: PLAN.http.connections,
+      durationSeconds: seconds,
       overallRate,
-      presign: Math.ceil(Math.max(server.rate, 2_000) * durationSeconds * 1.3),
+      presign: Math.ceil(Math.max(server.rate, 2_000) * seconds * 1.3),
     },
     // The pool is signed by now: only the load itself is inside the window.
-    () => Promise.all(server.children.map((child) => child.request({ type: 'start' }, 'started'))),
+    () => Promise.all(server.processes.map((child) => child.open())),
   );
-  const stop = async (child: ServerChild, expectHandled: number) =>
-    (await child.request({ type: 'stop', expectHandled }, 'stopped')).measurement;
-  const receive = await stop(receiver, worker ? 0 : load.ok2xx);
-  const work = worker && (await stop(worker, load.ok2xx));
+  const receive = await receiver.close(worker ? 0 : ok2xx);
+  const work = await worker?.close(ok2xx);
   server.rate = Math.max(server.rate, load.requestsPerSecond);
   return {
-    requestsPerSecond: load.requestsPerSecond,
-    p50Millis: load.p50Millis,
-    p99Millis: load.p99Millis,
-    receiveCpuMicros: receive.cpuMicros / load.ok2xx,
+    ...load,
+    receiveCpuMicros: receive.cpuMicros / ok2xx,
     ...(work ? { workerCpuMicros: work.cpuMicros / work.handled } : {}),
     rssAfterGcBytes: receive.rssAfterGcBytes,
-    problems: load.problems + Math.max(0, load.ok2xx - (work ?? receive).handled),
+    problems: problems + Math.max(0, ok2xx - (work ?? receive).handled),
   };
 }
 
 interface Run {
   readonly server: Server;
-  readonly seconds: number;
   /** Open-loop rate, requests/s; unset: closed loop. */
   readonly rate?: number;
   readonly rounds: Round[];
@@ -209,14 +181,18 @@ interface Run {
  * Interleaved rounds (A B C ... A B C ...), so that a slower minute of the shared machine hits
  * every server alike.
  */
-async function interleave(phase: Phase, runs: readonly Run[], rounds: number): Promise<void> {
-  for (let round = 1; round <= rounds; round++) {
-    for (const { server, seconds, rate, rounds: measured } of runs) {
-      const result = await measure(server, seconds, rate);
-      measured.push(result);
+async function interleave(
+  phase: (typeof PHASES)[number],
+  runs: readonly Run[],
+  plan: { rounds: number; seconds: number },
+): Promise<void> {
+  for (let round = 1; round <= plan.rounds; round++) {
+    for (const { server, rate, rounds } of runs) {
+      const result = await measure(server, plan.seconds, rate);
+      rounds.push(result);
       const worker = result.workerCpuMicros;
       console.log(
-        `[${phase}] round ${round}/${rounds} ${server.adapter}/${server.scenario.name}: ` +
+        `[${phase}] round ${round}/${plan.rounds} ${server.adapter}/${server.scenario.name}: ` +
           `${result.requestsPerSecond.toFixed(0)} req/s, ${result.receiveCpuMicros.toFixed(1)}` +
           (worker === undefined ? '' : ` + ${worker.toFixed(1)} (worker)`) +
           ` µs CPU/delivery, p99 ${result.p99Millis.toFixed(2)} ms`,
@@ -226,10 +202,10 @@ async function interleave(phase: Phase, runs: readonly Run[], rounds: number): P
 }
 
 /** A server's row: the medians of its rounds (problems: their sum). */
-function toRow({ adapter, scenario, children }: Server, rounds: readonly Round[]): ScenarioRow {
+function toRow({ adapter, scenario, processes }: Server, rounds: readonly Round[]): ScenarioRow {
   const of = (value: (round: Round) => number): number => median(rounds.map(value));
   const receiveCpuMicros = of((round) => round.receiveCpuMicros);
-  const workerCpuMicros = children[1] ? of((round) => round.workerCpuMicros ?? NaN) : undefined;
+  const workerCpuMicros = processes[1] ? of((round) => round.workerCpuMicros ?? NaN) : undefined;
   return {
     adapter,
     scenario: scenario.name,
@@ -246,11 +222,10 @@ function toRow({ adapter, scenario, children }: Server, rounds: readonly Round[]
 }
 
 async function runHttp(servers: readonly Server[]): Promise<ScenarioRow[]> {
-  const { warmupSeconds, seconds, rounds } = OPTIONS.plan.http;
-  for (const server of servers) await measure(server, warmupSeconds);
-  const runs = servers.map((server): Run => ({ server, seconds, rounds: [] }));
-  await interleave('http', runs, rounds);
-  return runs.map((run) => toRow(run.server, run.rounds));
+  for (const server of servers) await measure(server, PLAN.http.warmupSeconds);
+  const runs = servers.map((server): Run => ({ server, rounds: [] }));
+  await interleave('http', runs, PLAN.http);
+  return runs.map(({ server, rounds }) => toRow(server, rounds));
 }
 
 /**
@@ -258,75 +233,67 @@ async function runHttp(servers: readonly Server[]): Promise<ScenarioRow[]> {
  * at saturation p99 only mirrors throughput, at a fixed rate it shows the module's own delay.
  */
 async function runLatency(servers: readonly Server[], http: readonly ScenarioRow[]) {
-  const { seconds, rounds, fraction } = OPTIONS.plan.latency;
-  const runs = servers.flatMap((server): Run[] => {
+  const runs = servers.flatMap((server): Required<Run>[] => {
     const bare = http.find((row) => row.adapter === server.adapter && row.scenario === 'bare');
     if (!bare || !server.scenario.latency) return [];
-    return [{ server, seconds, rate: Math.round(bare.requestsPerSecond * fraction), rounds: [] }];
+    return [
+      { server, rate: Math.round(bare.requestsPerSecond * PLAN.latency.fraction), rounds: [] },
+    ];
   });
-  await interleave('latency', runs, rounds);
+  await interleave('latency', runs, PLAN.latency);
   return runs.map(({ server, rate, rounds }): LatencyRow => {
     const { adapter, scenario, p50Millis, p99Millis, cpuMicros, problems } = toRow(server, rounds);
-    return {
-      adapter,
-      scenario,
-      offeredRate: rate ?? NaN,
-      p50Millis,
-      p99Millis,
-      cpuMicros,
-      problems,
-    };
+    return { adapter, scenario, offeredRate: rate, p50Millis, p99Millis, cpuMicros, problems };
   });
 }
 
 async function main(): Promise<void> {
-  const { plan, phases } = OPTIONS;
-  const started = Date.now();
+  const startedAt = new Date();
   linkLibrary();
   const machine = machineInfo(ROOT);
   const results: BenchResults = { skipped: [] };
 
-  if (phases.has('micro')) {
-    console.log(`[micro] verify at ${plan.micro.sizes.join(', ')} bytes`);
+  if (PHASE.has('micro')) {
+    console.log(`[micro] verify at ${PLAN.micro.sizes.join(', ')} bytes`);
     // Loaded here, not at the top: it requires the library, which linkLibrary() just linked.
     const { runMicro } = await import('./micro/verify-micro');
-    results.micro = await runMicro(plan.micro.sizes, plan.micro.rounds, plan.micro.millis);
+    results.micro = await runMicro(PLAN.micro.sizes, PLAN.micro.rounds, PLAN.micro.millis);
   }
-  if (phases.has('http')) {
+  if (PHASE.has('http')) {
     const servers: Server[] = [];
     try {
       await startServers(servers, results.skipped);
       results.http = await runHttp(servers);
-      if (phases.has('latency')) results.latency = await runLatency(servers, results.http);
+      if (PHASE.has('latency')) results.latency = await runLatency(servers, results.http);
     } finally {
-      const children = servers.flatMap((server) => server.children);
-      await Promise.all(children.map((child) => child.stop({ type: 'shutdown' })));
-      if (servers.some((server) => server.scenario.requires === 'redis')) {
+      await Promise.all(servers.flatMap(({ processes }) => processes.map((p) => p.shutdown())));
+      const used = new Set(servers.map((server) => server.scenario.requires));
+      if (used.has('redis')) {
         console.log(`[http] deleted ${await cleanUpRedis()} Redis keys the run left`);
       }
-      if (servers.some((server) => server.scenario.requires === 'postgres')) {
+      if (used.has('postgres')) {
         console.log(`[http] dropped ${await cleanUpPostgres()} PostgreSQL schemas`);
       }
     }
-  } else if (phases.has('latency')) {
+  } else if (PHASE.has('latency')) {
     results.skipped.push("latency: needs the http phase (its rate is half the bare route's req/s)");
   }
 
   machine.loadAverage.end = loadAverage();
-  const report: BenchReport = {
-    command: OPTIONS.command,
-    startedAt: new Date(started).toISOString(),
-    seconds: (Date.now() - started) / 1000,
+  const report = {
+    command: ['npm run bench --', ...ARGS].join(' '),
+    startedAt: startedAt.toISOString(),
+    seconds: (Date.now() - startedAt.getTime()) / 1000,
     machine,
     results,
     targets: evaluateTargets(results),
   };
   const markdown = renderReport(report);
-  mkdirSync(OPTIONS.out, { recursive: true });
-  writeFileSync(join(OPTIONS.out, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(join(OPTIONS.out, 'latest.md'), markdown);
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(join(OUT, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(OUT, 'latest.md'), markdown);
   // A missed target is a finding, not a failure of the run: the exit code stays 0.
-  console.log(`\n${markdown}\nWritten to ${relative(ROOT, OPTIONS.out)}/latest.{json,md}`);
+  console.log(`\n${markdown}\nWritten to ${relative(ROOT, OUT)}/latest.{json,md}`);
 }
 
 main().catch((error: unknown) => {

@@ -35,35 +35,12 @@ import type {
   WindowMeasurement,
 } from '../lib/results';
 
+const CONFIG = JSON.parse(process.env['BENCH_SERVER'] ?? '') as BenchServerConfig;
 /** Long enough for a queue worker to catch up with what was answered. */
 const DRAIN_TIMEOUT_MILLIS = 20_000;
 
 /** Deliveries that reached the application's code in this process (bare route or handler). */
 let handled = 0;
-
-/**
- * The baseline: a plain Nest POST route on the same path, in an app created with `rawBody: true`
- * (so the platform parses the JSON and keeps the raw bytes, as it does for the module). It answers
- * what the module answers and does nothing else: no verification, no event. With a guard, the same
- * route behind it (the `guard` scenario).
- */
-function bareModule(path: string, guard?: Type<CanActivate>): Type<unknown> {
-  @Controller(path)
-  class BareWebhookController {
-    @Post()
-    @HttpCode(200)
-    receive(): { status: 'received' } {
-      handled++;
-      return { status: 'received' };
-    }
-  }
-
-  if (guard) UseGuards(guard)(BareWebhookController);
-
-  @Module({ controllers: [BareWebhookController] })
-  class BareBenchModule {}
-  return BareBenchModule;
-}
 
 /**
  * A reference point, not the package: the straightforward Svix-verifying guard an application
@@ -72,35 +49,53 @@ function bareModule(path: string, guard?: Type<CanActivate>): Type<unknown> {
  * compare with each `v1,` signature. No content-type or size checks, no typed errors, no
  * deduplication, parsing or events: whatever the module costs beyond this is the price of those.
  */
-function minimalVerifyingGuard(secret: string): Type<CanActivate> {
-  const key = secretKey(secret);
-  class MinimalVerifyingGuard implements CanActivate {
-    canActivate(context: ExecutionContext): boolean {
-      const { headers, rawBody } = context
-        .switchToHttp()
-        .getRequest<RawBodyRequest<IncomingMessage>>();
-      const id = headers['svix-id'];
-      const timestamp = headers['svix-timestamp'];
-      const signatures = headers['svix-signature'];
-      if (typeof id !== 'string' || typeof timestamp !== 'string') return this.reject();
-      if (typeof signatures !== 'string' || !rawBody) return this.reject();
-      if (Math.abs(Date.now() / 1000 - Number(timestamp)) > 5 * 60) return this.reject();
-      const hmac = createHmac('sha256', key).update(`${id}.${timestamp}.`);
-      const digest = hmac.update(rawBody).digest();
-      for (const entry of signatures.split(' ')) {
-        if (!entry.startsWith('v1,')) continue;
-        const given = Buffer.from(entry.slice(3), 'base64');
-        if (given.length === digest.length && timingSafeEqual(given, digest)) return true;
-      }
-      return this.reject();
-    }
+class MinimalVerifyingGuard implements CanActivate {
+  private readonly key = secretKey(CONFIG.secret);
 
-    private reject(): never {
-      throw new UnauthorizedException();
+  canActivate(context: ExecutionContext): boolean {
+    const { headers, rawBody } = context
+      .switchToHttp()
+      .getRequest<RawBodyRequest<IncomingMessage>>();
+    const id = headers['svix-id'];
+    const timestamp = headers['svix-timestamp'];
+    const signatures = headers['svix-signature'];
+    if (typeof id !== 'string' || typeof timestamp !== 'string') return this.reject();
+    if (typeof signatures !== 'string' || !rawBody) return this.reject();
+    if (Math.abs(Date.now() / 1000 - Number(timestamp)) > 5 * 60) return this.reject();
+    const hmac = createHmac('sha256', this.key).update(`${id}.${timestamp}.`);
+    const digest = hmac.update(rawBody).digest();
+    for (const entry of signatures.split(' ')) {
+      if (!entry.startsWith('v1,')) continue;
+      const given = Buffer.from(entry.slice(3), 'base64');
+      if (given.length === digest.length && timingSafeEqual(given, digest)) return true;
     }
+    return this.reject();
   }
-  return MinimalVerifyingGuard;
+
+  private reject(): never {
+    throw new UnauthorizedException();
+  }
 }
+
+/**
+ * The baseline: a plain Nest POST route on the same path, in an app created with `rawBody: true`
+ * (so the platform parses the JSON and keeps the raw bytes, as it does for the module). It answers
+ * what the module answers and does nothing else: no verification, no event. The `guard` scenario
+ * puts the guard above in front of it.
+ */
+@Controller(CONFIG.path)
+class BareController {
+  @Post()
+  @HttpCode(200)
+  receive(): { status: 'received' } {
+    handled++;
+    return { status: 'received' };
+  }
+}
+if (CONFIG.app === 'guard') UseGuards(MinimalVerifyingGuard)(BareController);
+
+@Module({ controllers: [BareController] })
+class BareModule {}
 
 /** One handler of `shipment.tracked` that only counts: what the bench measures is the rest. */
 @Injectable()
@@ -112,12 +107,10 @@ class CountingHandler {
 }
 
 /** The module set up the way the README tells users to, with the counting no-op handler. */
-function webhookModule({ secret, path, moduleOptions }: BenchServerConfig): Type<unknown> {
+function webhookModule(): Type<unknown> {
+  const { secret, path, moduleOptions } = CONFIG;
   const webhooks = VisiwiseWebhookModule.forRoot({ ...moduleOptions, secret, path });
-  @Module({
-    imports: [EventEmitterModule.forRoot(), webhooks],
-    providers: [CountingHandler],
-  })
+  @Module({ imports: [EventEmitterModule.forRoot(), webhooks], providers: [CountingHandler] })
   class WebhookBenchModule {}
   return WebhookBenchModule;
 }
@@ -135,39 +128,27 @@ function sampleModule(): Type<unknown> {
   return SampleBenchModule;
 }
 
-const APPS: { readonly [K in BenchAppKind]: (config: BenchServerConfig) => Type<unknown> } = {
-  bare: (config) => bareModule(config.path),
-  guard: (config) => bareModule(config.path, minimalVerifyingGuard(config.secret)),
+const APPS: Readonly<Record<BenchAppKind, () => Type<unknown>>> = {
+  bare: () => BareModule,
+  guard: () => BareModule,
   module: webhookModule,
   sample: sampleModule,
 };
 
-async function start(config: BenchServerConfig) {
-  const module = APPS[config.app](config);
+async function start() {
+  const module = APPS[CONFIG.app]();
   const logger: ('error' | 'warn')[] = ['error', 'warn'];
-  if (config.adapter === 'worker') {
+  if (CONFIG.adapter === 'worker') {
     return { app: await NestFactory.createApplicationContext(module, { logger }), port: 0 };
   }
-  const adapter = config.adapter === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
+  const adapter = CONFIG.adapter === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
   const app = await NestFactory.create(module, adapter, { rawBody: true, logger });
   await app.listen(0, '127.0.0.1');
   return { app, port: Number(new URL(await app.getUrl()).port) };
 }
 
-function send(reply: ServerReply): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (!process.send) throw new Error('not started by the bench runner (no IPC channel)');
-    process.send(reply, undefined, undefined, (error) => {
-      if (error) reject(error);
-      else resolve();
-    });
-  });
-}
-
-const failed = (error: unknown): ServerReply => ({
-  type: 'failed',
-  message: error instanceof Error ? (error.stack ?? error.message) : String(error),
-});
+/** Replies to the runner, which started this process with an IPC channel. */
+const send = (reply: ServerReply): boolean | undefined => process.send?.(reply);
 
 let window: { readonly cpu: NodeJS.CpuUsage; readonly handled: number } | undefined;
 
@@ -189,26 +170,31 @@ async function handle(app: INestApplicationContext, message: ServerCommand): Pro
   switch (message.type) {
     case 'start':
       window = { cpu: process.cpuUsage(), handled };
-      return send({ type: 'started' });
+      send({ type: 'started' });
+      return;
     case 'stop':
-      return send({ type: 'stopped', measurement: await stopWindow(message.expectHandled) });
+      send({ type: 'stopped', measurement: await stopWindow(message.expectHandled) });
+      return;
     case 'shutdown':
       await app.close();
       process.disconnect();
   }
 }
 
-async function main(): Promise<void> {
-  const config = JSON.parse(process.env['BENCH_SERVER'] ?? '') as BenchServerConfig;
-  if (!globalThis.gc) throw new Error('start the bench server with --expose-gc');
-  const { app, port } = await start(config);
-  process.on('message', (message: ServerCommand) => {
-    handle(app, message).catch((error: unknown) => send(failed(error)));
-  });
-  await send({ type: 'ready', port });
+/** Any failure ends the process, its stack printed: the runner, awaiting a reply, sees it exit. */
+function fail(error: unknown): never {
+  console.error(error);
+  process.exit(1);
 }
 
-main().catch(async (error: unknown) => {
-  await send(failed(error)).catch(() => undefined);
-  process.exit(1);
-});
+async function main(): Promise<void> {
+  if (!process.send || !globalThis.gc)
+    throw new Error('start me from the runner, with --expose-gc');
+  const { app, port } = await start();
+  process.on('message', (message: ServerCommand) => {
+    handle(app, message).catch(fail);
+  });
+  send({ type: 'ready', port });
+}
+
+main().catch(fail);

@@ -55,42 +55,33 @@ export async function runLoad(
   const latencies: number[] = [];
   await beforeStart();
 
-  return new Promise((resolve, reject) => {
-    const start = process.hrtime.bigint();
-    const instance = autocannon(
+  const start = process.hrtime.bigint();
+  const run = autocannon({
+    url: `http://127.0.0.1:${plan.port}`,
+    connections: plan.connections,
+    duration: plan.durationSeconds,
+    ...(plan.overallRate === undefined ? {} : { overallRate: plan.overallRate }),
+    requests: [
       {
-        url: `http://127.0.0.1:${plan.port}`,
-        connections: plan.connections,
-        duration: plan.durationSeconds,
-        ...(plan.overallRate === undefined ? {} : { overallRate: plan.overallRate }),
-        requests: [
-          {
-            method: 'POST',
-            path: plan.path,
-            setupRequest: (request) => {
-              const counter = sent++;
-              return { ...request, headers: pool[counter] ?? sign(counter), body };
-            },
-          },
-        ],
+        method: 'POST',
+        path: plan.path,
+        setupRequest: (request) => {
+          const counter = sent++;
+          return { ...request, headers: pool[counter] ?? sign(counter), body };
+        },
       },
-      (error, result) => {
-        if (error) {
-          reject(error);
-          return;
-        }
-        const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-        resolve({
-          ok2xx: result['2xx'],
-          problems: result.non2xx + result.errors + result.timeouts,
-          requestsPerSecond: result['2xx'] / seconds,
-          p50Millis: quantile(latencies, 0.5),
-          p99Millis: quantile(latencies, 0.99),
-        });
-      },
-    );
-    instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
-      if (status >= 200 && status < 300) latencies.push(ms);
-    });
+    ],
   });
+  run.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
+    if (status >= 200 && status < 300) latencies.push(ms);
+  });
+  const result = await run;
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  return {
+    ok2xx: result['2xx'],
+    problems: result.non2xx + result.errors + result.timeouts,
+    requestsPerSecond: result['2xx'] / seconds,
+    p50Millis: quantile(latencies, 0.5),
+    p99Millis: quantile(latencies, 0.99),
+  };
 }

@@ -112,8 +112,7 @@ export interface WindowMeasurement {
 export type ServerReply =
   | { readonly type: 'ready'; readonly port: number }
   | { readonly type: 'started' }
-  | { readonly type: 'stopped'; readonly measurement: WindowMeasurement }
-  | { readonly type: 'failed'; readonly message: string };
+  | { readonly type: 'stopped'; readonly measurement: WindowMeasurement };
 
 /**
  * Linear-interpolated quantile (q in [0, 1]) of unsorted values; NaN when there are none. Home-made

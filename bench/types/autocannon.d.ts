@@ -26,10 +26,8 @@ declare module 'autocannon' {
     }
   }
 
-  function autocannon(
-    options: autocannon.Options,
-    callback: (error: Error | null, result: autocannon.Result) => void,
-  ): EventEmitter;
+  /** Without a callback: the run's events, and its result when awaited. */
+  function autocannon(options: autocannon.Options): EventEmitter & PromiseLike<autocannon.Result>;
 
   export = autocannon;
 }
