@@ -15,10 +15,7 @@ export interface Scenario {
   readonly module?: (instance: string) => WebhookBenchOptions;
   /** Environment of the server process (the `sample` app reads its configuration there). */
   readonly env?: (instance: string, secret: string) => Record<string, string>;
-  /**
-   * `separate`: the queue's worker runs in a process of its own (a Nest application context with
-   * the same options and `queue.worker: true`; the receiving server gets `queue.worker: false`).
-   */
+  /** `separate`: the queue's worker in a process of its own (`queue.worker: true` there). */
   readonly worker?: 'separate';
   /** @default both */
   readonly adapters?: readonly AdapterName[];
@@ -27,10 +24,7 @@ export interface Scenario {
   readonly quick?: boolean;
   /** Appended to the webhook path the load posts to (a named endpoint's segment). */
   readonly route?: string;
-  /**
-   * Measured again at a fixed rate, the same for all: p99 of the module against the bare route,
-   * CPU of the module against the guard's and of 100 endpoints against one, at the same load.
-   */
+  /** Measured again at one fixed rate, the same for all: p99 and CPU at the same offered load. */
   readonly latency?: true;
 }
 
@@ -45,13 +39,8 @@ export const PG_SCHEMA_PREFIX = 'visiwise_bench_';
 /** Ids the `store-capped` scenario remembers: fewer than its warm-up delivers. */
 export const STORE_CAP = 1_000;
 
-const schema = (instance: string): string =>
-  `${PG_SCHEMA_PREFIX}${instance.replace(/[^a-z0-9]/g, '_')}`;
-const database = (instance: string) => ({
-  url: DATABASE_URL,
-  schema: schema(instance),
-  migrate: true,
-});
+const schema = (name: string): string => PG_SCHEMA_PREFIX + name.replace(/[^a-z0-9]/g, '_');
+const database = (name: string) => ({ url: DATABASE_URL, schema: schema(name), migrate: true });
 // Stated, so that the figures include them (prom-client is installed; no OTel SDK).
 const TELEMETRY = { metrics: true, tracing: true } as const;
 // BullMQ, keys under the bench's prefix, short-lived; a queue of its own per server.

@@ -8,7 +8,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FULL_PLAN, QUICK_PLAN, SCENARIOS, type Scenario } from './bench.scenarios';
 import { evaluateTargets } from './bench.targets';
-import { cleanUpPostgres, cleanUpRedis, serviceMissing } from './lib/bench-services';
+import { cleanUpPostgres, cleanUpRedis, unavailable } from './lib/bench-services';
 import { runLoad } from './lib/load';
 import { loadAverage, machineInfo } from './lib/machine';
 import { benchSecret } from './lib/payload';
@@ -27,6 +27,7 @@ import {
 const ROOT = resolve(__dirname, '..', '..');
 const PATH = 'webhooks/visiwise';
 const PHASES = ['micro', 'http', 'latency'] as const;
+const SCENARIO_NAMES = SCENARIOS.map((scenario) => scenario.name);
 
 /** The names in a comma-separated option, each one of `allowed`. */
 function names(option: string, value: string, allowed: readonly string[]): Set<string> {
@@ -49,18 +50,11 @@ const { values: OPTIONS } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results' },
     // Only these HTTP scenarios (comma-separated names), e.g. while working on one of them.
-    scenarios: { type: 'string' },
+    scenarios: { type: 'string', default: SCENARIO_NAMES.join(',') },
   },
 });
 const PHASE = names('only', OPTIONS.only, PHASES);
-const CHOSEN =
-  OPTIONS.scenarios === undefined
-    ? undefined
-    : names(
-        'scenarios',
-        OPTIONS.scenarios,
-        SCENARIOS.map((scenario) => scenario.name),
-      );
+const CHOSEN = names('scenarios', OPTIONS.scenarios, SCENARIO_NAMES);
 const PLAN = OPTIONS.quick ? QUICK_PLAN : FULL_PLAN;
 const OUT = resolve(ROOT, OPTIONS.out);
 const SECRET = benchSecret();
@@ -108,25 +102,18 @@ async function startServer(scenario: Scenario, adapter: AdapterName): Promise<Se
     const child = new ServerProcess(`${adapter}/${scenario.name} ${role}`, config, env, execArgv);
     return { child, port: await child.ready() };
   };
-  if (scenario.worker !== 'separate') {
-    const { child, port } = await spawn(adapter);
-    return { scenario, adapter, port, processes: [child], rate: 0 };
-  }
-  const { child: worker } = await spawn('worker', true);
-  const { child, port } = await spawn(adapter, false);
-  return { scenario, adapter, port, processes: [child, worker], rate: 0 };
+  const worker = scenario.worker === 'separate' ? (await spawn('worker', true)).child : undefined;
+  const { child, port } = await spawn(adapter, worker ? false : undefined);
+  return { scenario, adapter, port, processes: worker ? [child, worker] : [child], rate: 0 };
 }
 
 /** Starts the HTTP scenarios that can run here on their adapters; says why others are skipped. */
 async function startServers(servers: Server[], skipped: string[]): Promise<void> {
-  const missing = {
-    redis: await serviceMissing('redis'),
-    postgres: await serviceMissing('postgres'),
-  };
+  const missing = { redis: await unavailable('redis'), postgres: await unavailable('postgres') };
   for (const adapter of ADAPTERS) {
     for (const scenario of SCENARIOS) {
       if (!(scenario.adapters ?? ADAPTERS).includes(adapter)) continue;
-      if (CHOSEN && !CHOSEN.has(scenario.name)) continue;
+      if (!CHOSEN.has(scenario.name)) continue;
       const why =
         OPTIONS.quick && scenario.quick === false
           ? 'full runs only'
@@ -170,6 +157,8 @@ async function measure(server: Server, seconds: number, overallRate?: number): P
   };
 }
 
+type Rounds = { readonly rounds: number; readonly seconds: number };
+
 interface Run {
   readonly server: Server;
   /** Open-loop rate, requests/s; unset: closed loop. */
@@ -181,11 +170,7 @@ interface Run {
  * Interleaved rounds (A B C ... A B C ...), so that a slower minute of the shared machine hits
  * every server alike.
  */
-async function interleave(
-  phase: (typeof PHASES)[number],
-  runs: readonly Run[],
-  plan: { rounds: number; seconds: number },
-): Promise<void> {
+async function interleave(phase: string, runs: readonly Run[], plan: Rounds): Promise<void> {
   for (let round = 1; round <= plan.rounds; round++) {
     for (const { server, rate, rounds } of runs) {
       const result = await measure(server, plan.seconds, rate);
@@ -257,7 +242,7 @@ async function main(): Promise<void> {
     console.log(`[micro] verify at ${PLAN.micro.sizes.join(', ')} bytes`);
     // Loaded here, not at the top: it requires the library, which linkLibrary() just linked.
     const { runMicro } = await import('./micro/verify-micro');
-    results.micro = await runMicro(PLAN.micro.sizes, PLAN.micro.rounds, PLAN.micro.millis);
+    results.micro = await runMicro(PLAN.micro);
   }
   if (PHASE.has('http')) {
     const servers: Server[] = [];

@@ -27,13 +27,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { OnVisiwiseEvent, VisiwiseEvent, VisiwiseWebhookModule } from 'nestjs-visiwise-webhook';
 import { secretKey } from '../lib/payload';
-import type {
-  BenchAppKind,
-  BenchServerConfig,
-  ServerCommand,
-  ServerReply,
-  WindowMeasurement,
-} from '../lib/results';
+import type { BenchAppKind, BenchServerConfig, ServerCommand, ServerReply } from '../lib/results';
 
 const CONFIG = JSON.parse(process.env['BENCH_SERVER'] ?? '') as BenchServerConfig;
 /** Long enough for a queue worker to catch up with what was answered. */
@@ -152,7 +146,7 @@ const send = (reply: ServerReply): boolean | undefined => process.send?.(reply);
 
 let window: { readonly cpu: NodeJS.CpuUsage; readonly handled: number } | undefined;
 
-async function stopWindow(expectHandled: number): Promise<WindowMeasurement> {
+async function stopWindow(expectHandled: number) {
   if (!window) throw new Error('stop without start');
   const deadline = Date.now() + DRAIN_TIMEOUT_MILLIS;
   while (handled - window.handled < expectHandled && Date.now() < deadline) await sleep(5);

@@ -1,6 +1,6 @@
 /*
- * The Redis and PostgreSQL the queue and inbox scenarios need: whether they answer, and the clean-up
- * of what the run left there (the bench's own key prefix and schemas only, nothing else).
+ * The Redis and PostgreSQL the queue and inbox scenarios need: whether they answer, and the
+ * clean-up of what the run left there (the bench's own key prefix and schemas only).
  */
 import Redis from 'ioredis';
 import { Pool } from 'pg';
@@ -17,13 +17,9 @@ async function withPostgres<T>(use: (pool: Pool) => Promise<T>): Promise<T> {
 }
 
 async function withRedis<T>(use: (redis: Redis) => Promise<T>): Promise<T> {
-  const redis = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 1,
-    retryStrategy: () => null,
-  });
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, retryStrategy: () => null });
+  redis.on('error', () => undefined);
   try {
-    await redis.connect();
     return await use(redis);
   } finally {
     redis.disconnect();
@@ -31,7 +27,7 @@ async function withRedis<T>(use: (redis: Redis) => Promise<T>): Promise<T> {
 }
 
 /** Why the scenarios that require `service` cannot run here, or undefined when it answers. */
-export async function serviceMissing(service: 'redis' | 'postgres'): Promise<string | undefined> {
+export async function unavailable(service: 'redis' | 'postgres'): Promise<string | undefined> {
   const redis = service === 'redis';
   try {
     await (redis

@@ -1,11 +1,5 @@
 import autocannon from 'autocannon';
-import {
-  SVIX_SENDER_HEADERS,
-  secretKey,
-  shipmentTrackedBody,
-  svixHeaders,
-  svixId,
-} from './payload';
+import { secretKey, shipmentTrackedBody, svixHeaders, svixId } from './payload';
 import { quantile } from './results';
 
 /** One run of load against one server, for `durationSeconds`. */
@@ -17,7 +11,7 @@ export interface LoadPlan {
   readonly connections: number;
   readonly durationSeconds: number;
   /** Open-loop rate, requests/s over all connections; unset: as fast as answered. */
-  readonly overallRate?: number | undefined;
+  readonly overallRate?: number;
   /** Requests signed before the run starts (the rest are signed as they are sent). */
   readonly presign: number;
 }
@@ -45,10 +39,7 @@ export async function runLoad(
   const body = shipmentTrackedBody(plan.bodyBytes);
   const key = secretKey(plan.secret);
   const prefix = `r${(runSequence++).toString(36)}_${process.pid.toString(36)}_`;
-  const sign = (counter: number) => ({
-    ...SVIX_SENDER_HEADERS,
-    ...svixHeaders(key, svixId(prefix, counter), body),
-  });
+  const sign = (counter: number) => svixHeaders(key, svixId(prefix, counter), body);
   const pool = Array.from({ length: plan.presign }, (_, counter) => sign(counter));
   let sent = 0;
   // autocannon's histogram keeps whole milliseconds, too coarse for a 1-2 ms p99: keep each one.

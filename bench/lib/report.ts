@@ -22,23 +22,23 @@ function table(title: string, header: string, rows?: readonly (readonly string[]
 
 /** The report as markdown: where and how it was measured, the targets, then every figure. */
 export function renderReport({ machine, results, ...report }: BenchReport): string {
-  const { command, startedAt, seconds, targets } = report;
   const { cpu, cores, os, node, commit, loadAverage } = machine;
   const packages = Object.entries(machine.packages).map(([name, version]) => `${name} ${version}`);
   return [
     '# Benchmark results',
     '',
-    `\`${command}\`, ${startedAt} (${fixed(seconds)} s), tree \`${commit}\`.`,
+    `\`${report.command}\`, ${report.startedAt} (${fixed(report.seconds)} s), tree \`${commit}\`.`,
     `${cpu}, ${cores} cores, ${os}, Node ${node}; ${packages.join(', ')}. ` +
       `Load average ${fixed(loadAverage.start, 2)} at start, ${fixed(loadAverage.end, 2)} at end.`,
     ...table(
       'Targets',
       'Target | Threshold | Measured | Status',
-      targets.map((row) => [row.target, row.threshold, row.measured, row.status]),
+      report.targets.map((row) => [row.target, row.threshold, row.measured, row.status]),
     ),
     ...table(
       'HTTP, 1 KiB, 10 connections: medians of interleaved rounds',
-      'Adapter | Scenario | req/s | CPU µs/delivery | receive + worker | p99 ms | RSS MB | Problems',
+      'Adapter | Scenario | req/s | CPU µs/delivery | receive + worker | p99 ms | RSS MB | ' +
+        'Problems',
       results.http?.map((row) => [
         row.adapter,
         row.scenario,

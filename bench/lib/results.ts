@@ -5,9 +5,10 @@ import type { MachineInfo } from './machine';
 export type AdapterName = 'express' | 'fastify';
 export const ADAPTERS: readonly AdapterName[] = ['express', 'fastify'];
 
-// Here, not beside the micro-benchmark: that one loads the built library, which the runner can
-// require only once it has linked it.
-/** The verify contenders, as the report and the targets name them. */
+/**
+ * The verify contenders, as the report and the targets name them. Not in the micro-benchmark's
+ * file: it loads the built library, which the runner can require only once it has linked it.
+ */
 export const CONTENDERS = {
   floor: 'createHmac floor',
   ours: 'VisiwiseWebhookVerifier.verify',
@@ -90,19 +91,12 @@ export interface BenchServerConfig {
   readonly moduleOptions: WebhookBenchOptions;
 }
 
+/** Opens or closes a measurement window (see ServerProcess), or ends the process. */
 export type ServerCommand =
-  | { readonly type: 'start' }
-  /**
-   * Ends the window once `expectHandled` deliveries have reached the handlers (or on a timeout), so
-   * that work done after the answer (a queue worker) is inside it; then reports CPU and memory.
-   */
-  | { readonly type: 'stop'; readonly expectHandled: number }
-  | { readonly type: 'shutdown' };
+  | { readonly type: 'start' | 'shutdown' }
+  | { readonly type: 'stop'; readonly expectHandled: number };
 
-/**
- * What one process did in a window: its CPU time (user + system), the deliveries that reached the
- * application's code (bare route or no-op handler), and its memory right after a forced GC.
- */
+/** One process over a window: CPU (user + system), deliveries handled, RSS after a forced GC. */
 export interface WindowMeasurement {
   readonly cpuMicros: number;
   readonly handled: number;
@@ -114,10 +108,7 @@ export type ServerReply =
   | { readonly type: 'started' }
   | { readonly type: 'stopped'; readonly measurement: WindowMeasurement };
 
-/**
- * Linear-interpolated quantile (q in [0, 1]) of unsorted values; NaN when there are none. Home-made
- * because autocannon's histogram keeps whole milliseconds, too coarse for a 1-2 ms p99.
- */
+/** Linear-interpolated quantile (q in [0, 1]) of unsorted values; NaN when there are none. */
 export function quantile(values: readonly number[], q: number): number {
   const sorted = Float64Array.from(values).sort();
   const position = (sorted.length - 1) * q;

@@ -42,12 +42,14 @@ export class ServerProcess {
     return (await this.request(undefined, 'ready', 60_000)).port;
   }
 
-  /** Opens a measurement window. */
   async open(): Promise<void> {
     await this.request({ type: 'start' }, 'started');
   }
 
-  /** Closes the window once `expectHandled` deliveries were handled (or on a timeout). */
+  /**
+   * Closes the window once `expectHandled` deliveries have reached the handlers (or on a timeout),
+   * so that work done after the answer (a queue worker's) is inside it.
+   */
   async close(expectHandled: number): Promise<WindowMeasurement> {
     return (await this.request({ type: 'stop', expectHandled }, 'stopped')).measurement;
   }
@@ -72,14 +74,12 @@ export class ServerProcess {
     const message = once(this.child, 'message', { signal }).then(([reply]) => reply as ServerReply);
     if (command !== undefined) this.child.send(command);
     const reply = await Promise.race([message, this.exited]).catch((error: unknown) => {
-      throw signal.aborted
-        ? new Error(`${this.label}: no "${expected}" in ${timeoutMillis} ms`)
-        : error;
+      if (!signal.aborted) throw error;
+      throw new Error(`${this.label}: no "${expected}" in ${timeoutMillis} ms`);
     });
     if (reply?.type !== expected) {
-      throw new Error(
-        `${this.label}: expected "${expected}", got ${JSON.stringify(reply ?? 'exit')}`,
-      );
+      const got = JSON.stringify(reply ?? 'exit');
+      throw new Error(`${this.label}: expected "${expected}", got ${got}`);
     }
     return reply as Extract<ServerReply, { type: T }>;
   }

@@ -8,13 +8,13 @@ import { Webhook as StandardWebhook } from 'standardwebhooks';
 import { Bench, hrtimeNow } from 'tinybench';
 import {
   KIB,
-  SVIX_SENDER_HEADERS,
   benchSecret,
   secretKey,
   shipmentTrackedBody,
   svixHeaders,
   svixId,
 } from '../lib/payload';
+import type { BenchPlan } from '../bench.scenarios';
 import { CONTENDERS, type MicroResult } from '../lib/results';
 
 // Results feed this sink so that no contender's work can be optimised away.
@@ -26,12 +26,7 @@ function contenders(sizeBytes: number): Record<string, () => void> {
   const key = secretKey(secret);
   const body = shipmentTrackedBody(sizeBytes);
   const signed = svixHeaders(key, svixId('micro', sizeBytes), body);
-  const headers = {
-    host: '127.0.0.1:3000',
-    ...SVIX_SENDER_HEADERS,
-    'content-length': String(body.length),
-    ...signed,
-  };
+  const headers = { host: '127.0.0.1:3000', 'content-length': String(body.length), ...signed };
   // standardwebhooks reads only the unbranded header names.
   const unbranded = {
     'webhook-id': signed['svix-id'],
@@ -54,29 +49,22 @@ function contenders(sizeBytes: number): Record<string, () => void> {
 }
 
 /**
- * Runs `rounds` tinybench rounds per body size, the contenders in a rotating order so that drift
- * in machine speed (shared cores) spreads over all of them; ratios are then taken round by round.
+ * Runs `rounds` tinybench rounds (`millis` per task) per body size, the contenders in a rotating
+ * order so that drift in machine speed (shared cores) spreads over all of them; ratios are then
+ * taken round by round.
  */
-export async function runMicro(
-  sizes: readonly number[],
-  rounds: number,
-  millisPerTask: number,
-): Promise<MicroResult[]> {
+export async function runMicro(plan: BenchPlan['micro']): Promise<MicroResult[]> {
   const results: MicroResult[] = [];
-  for (const sizeBytes of sizes) {
+  for (const sizeBytes of plan.sizes) {
     const tasks = Object.entries(contenders(sizeBytes));
-    const byRound = tasks.map(([name]) => ({
-      name,
-      sizeBytes,
-      opsPerSecondByRound: [] as number[],
-    }));
-    results.push(...byRound);
+    const rows = tasks.map(([name]) => ({ name, sizeBytes, opsPerSecondByRound: [] as number[] }));
+    results.push(...rows);
     // tinybench times each call: at 1 KiB a call is ~3 µs, so a batch of calls per timed sample
     // keeps the timer's own cost out of the ratios.
     const batch = Math.max(1, Math.round((32 * KIB) / sizeBytes));
-    for (let round = 0; round < rounds; round++) {
-      const warmupTime = round === 0 ? millisPerTask : 10;
-      const bench = new Bench({ now: hrtimeNow, time: millisPerTask, warmupTime, throws: true });
+    for (let round = 0; round < plan.rounds; round++) {
+      const warmupTime = round === 0 ? plan.millis : 10;
+      const bench = new Bench({ now: hrtimeNow, time: plan.millis, warmupTime, throws: true });
       const shift = round % tasks.length;
       for (const [name, run] of [...tasks.slice(shift), ...tasks.slice(0, shift)]) {
         bench.add(name, () => {
@@ -86,9 +74,8 @@ export async function runMicro(
       await bench.warmup();
       await bench.run();
       for (const { name, result } of bench.tasks) {
-        byRound
-          .find((row) => row.name === name)
-          ?.opsPerSecondByRound.push((result?.hz ?? NaN) * batch);
+        const row = rows.find((entry) => entry.name === name);
+        row?.opsPerSecondByRound.push((result?.hz ?? NaN) * batch);
       }
     }
   }

@@ -3,31 +3,28 @@
 declare module 'autocannon' {
   import type { EventEmitter } from 'node:events';
 
-  namespace autocannon {
-    interface Request {
-      method?: string;
-      path?: string;
-      headers?: Record<string, string>;
-      body?: string | Buffer;
-      setupRequest?: (request: Request) => Request;
-    }
-    interface Options {
-      url: string;
-      connections?: number;
-      duration?: number;
-      overallRate?: number;
-      requests?: Request[];
-    }
-    interface Result {
-      errors: number;
-      timeouts: number;
-      non2xx: number;
-      '2xx': number;
-    }
+  interface Request {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    setupRequest?: (request: Request) => Request;
+  }
+  interface Options {
+    url: string;
+    connections?: number;
+    duration?: number;
+    overallRate?: number;
+    requests?: Request[];
+  }
+  interface Result {
+    errors: number;
+    timeouts: number;
+    non2xx: number;
+    '2xx': number;
   }
 
   /** Without a callback: the run's events, and its result when awaited. */
-  function autocannon(options: autocannon.Options): EventEmitter & PromiseLike<autocannon.Result>;
-
+  function autocannon(options: Options): EventEmitter & PromiseLike<Result>;
   export = autocannon;
 }
