@@ -1,10 +1,7 @@
 import { KIB } from './lib/payload';
 import type { AdapterName, BenchAppKind, WebhookBenchOptions } from './lib/results';
 
-/**
- * One server configuration measured over HTTP. All scenarios of a run stay up and are measured in
- * interleaved rounds (A B C ... A B C ...), so that their ratios come from the same minutes.
- */
+/** One server configuration measured over HTTP; all of a run's stay up until its end. */
 export interface Scenario {
   readonly name: string;
   readonly app: BenchAppKind;

@@ -157,18 +157,12 @@ async function measure(server: Server, seconds: number, overallRate?: number): P
   };
 }
 
+type Run = { readonly server: Server; readonly rate?: number; readonly rounds: Round[] };
 type Rounds = { readonly rounds: number; readonly seconds: number };
-
-interface Run {
-  readonly server: Server;
-  /** Open-loop rate, requests/s; unset: closed loop. */
-  readonly rate?: number;
-  readonly rounds: Round[];
-}
 
 /**
  * Interleaved rounds (A B C ... A B C ...), so that a slower minute of the shared machine hits
- * every server alike.
+ * every server alike. A run's `rate` is an open-loop rate (requests/s); without it, closed loop.
  */
 async function interleave(phase: string, runs: readonly Run[], plan: Rounds): Promise<void> {
   for (let round = 1; round <= plan.rounds; round++) {
@@ -186,7 +180,6 @@ async function interleave(phase: string, runs: readonly Run[], plan: Rounds): Pr
   }
 }
 
-/** A server's row: the medians of its rounds (problems: their sum). */
 function toRow({ adapter, scenario, processes }: Server, rounds: readonly Round[]): ScenarioRow {
   const of = (value: (round: Round) => number): number => median(rounds.map(value));
   const receiveCpuMicros = of((round) => round.receiveCpuMicros);
@@ -221,9 +214,8 @@ async function runLatency(servers: readonly Server[], http: readonly ScenarioRow
   const runs = servers.flatMap((server): Required<Run>[] => {
     const bare = http.find((row) => row.adapter === server.adapter && row.scenario === 'bare');
     if (!bare || !server.scenario.latency) return [];
-    return [
-      { server, rate: Math.round(bare.requestsPerSecond * PLAN.latency.fraction), rounds: [] },
-    ];
+    const rate = Math.round(bare.requestsPerSecond * PLAN.latency.fraction);
+    return [{ server, rate, rounds: [] }];
   });
   await interleave('latency', runs, PLAN.latency);
   return runs.map(({ server, rate, rounds }): LatencyRow => {
@@ -251,7 +243,8 @@ async function main(): Promise<void> {
       results.http = await runHttp(servers);
       if (PHASE.has('latency')) results.latency = await runLatency(servers, results.http);
     } finally {
-      await Promise.all(servers.flatMap(({ processes }) => processes.map((p) => p.shutdown())));
+      const processes = servers.flatMap((server) => server.processes);
+      await Promise.all(processes.map((child) => child.shutdown()));
       const used = new Set(servers.map((server) => server.scenario.requires));
       if (used.has('redis')) {
         console.log(`[http] deleted ${await cleanUpRedis()} Redis keys the run left`);

@@ -37,8 +37,8 @@ export function renderReport({ machine, results, ...report }: BenchReport): stri
     ),
     ...table(
       'HTTP, 1 KiB, 10 connections: medians of interleaved rounds',
-      'Adapter | Scenario | req/s | CPU µs/delivery | receive + worker | p99 ms | RSS MB | ' +
-        'Problems',
+      'Adapter | Scenario | req/s | CPU µs/delivery | receive + worker | ' +
+        'p99 ms | RSS MB | Problems',
       results.http?.map((row) => [
         row.adapter,
         row.scenario,

@@ -46,10 +46,7 @@ export class ServerProcess {
     await this.request({ type: 'start' }, 'started');
   }
 
-  /**
-   * Closes the window once `expectHandled` deliveries have reached the handlers (or on a timeout),
-   * so that work done after the answer (a queue worker's) is inside it.
-   */
+  /** Closes the window once `expectHandled` deliveries have reached the handlers (or timed out). */
   async close(expectHandled: number): Promise<WindowMeasurement> {
     return (await this.request({ type: 'stop', expectHandled }, 'stopped')).measurement;
   }

@@ -20,7 +20,6 @@ import { CONTENDERS, type MicroResult } from '../lib/results';
 // Results feed this sink so that no contender's work can be optimised away.
 let sink = 0;
 
-/** What each contender calls once: verify the same signed delivery, its result fed to the sink. */
 function contenders(sizeBytes: number): Record<string, () => void> {
   const secret = benchSecret();
   const key = secretKey(secret);
