@@ -1,125 +1,102 @@
-import type { AdapterName, BenchAppKind, WebhookBenchOptions } from './lib/results';
 import { KIB } from './lib/payload';
+import type { AdapterName, BenchAppKind, WebhookBenchOptions } from './lib/results';
 
-/**
- * One server configuration measured over HTTP. All scenarios of a run stay up and are measured in
- * interleaved rounds (A B C ... A B C ...), so that their ratios come from the same minutes.
- *
- * A new scenario is one entry in `SCENARIOS`: e.g. the module with metrics on is
- * `{ name: 'module-metrics', app: 'module', module: () => ({ metrics: ... }) }`; an app of a new
- * shape (100 endpoints) is one more `BenchAppKind` with its factory in apps/bench-server.ts.
- */
+/** One server configuration measured over HTTP; all of a run's stay up until its end. */
 export interface Scenario {
-  /** Row label, and what the targets refer to. */
   readonly name: string;
   readonly app: BenchAppKind;
   /**
-   * `VisiwiseWebhookModule.forRoot()` options (module apps; the bench adds the secret). Gets a name
-   * unique to the server, for what servers must not share (a queue: another server's worker would
-   * take its jobs).
+   * `forRoot()` options (the bench adds the secret), given a name unique to the server for what
+   * servers must not share (a queue: another server's worker would take its jobs).
    */
   readonly module?: (instance: string) => WebhookBenchOptions;
-  /**
-   * `separate`: the queue's worker runs in a process of its own (a Nest application context with
-   * the same options and `queue.worker: true`; the receiving server gets `queue.worker: false`).
-   */
+  /** Environment of the server process (the `sample` app reads its configuration there). */
+  readonly env?: (instance: string, secret: string) => Record<string, string>;
+  /** `separate`: the queue's worker in a process of its own (`queue.worker: true` there). */
   readonly worker?: 'separate';
   /** @default both */
   readonly adapters?: readonly AdapterName[];
-  readonly requiresRedis?: boolean;
-  readonly requiresPostgres?: boolean;
+  readonly requires?: 'redis' | 'postgres';
   /** Whether `--quick` measures it. @default true */
   readonly quick?: boolean;
   /** Appended to the webhook path the load posts to (a named endpoint's segment). */
   readonly route?: string;
-  /** Environment of the server process (the `sample` app reads its configuration there). */
-  readonly env?: (instance: string, secret: string) => Record<string, string>;
+  /** Measured again at one fixed rate, the same for all: p99 and CPU at the same offered load. */
+  readonly latency?: true;
 }
-
-/** Keys of the Redis scenarios live under this prefix; the runner deletes them at the end. */
-export const REDIS_KEY_PREFIX = 'visiwise-bench:';
-
-/** PostgreSQL of the inbox scenarios; each server gets a schema of its own, dropped at the end. */
-export const DATABASE_URL =
-  process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-/** Schemas of the PostgreSQL scenarios start with this; the runner drops them at the end. */
-export const PG_SCHEMA_PREFIX = 'visiwise_bench_';
 
 /** Database 15 unless told otherwise: a run never meets the tests' keys (database 0). */
 export const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379/15';
+/** Keys of the Redis scenarios live under this prefix; the runner deletes them at the end. */
+export const REDIS_KEY_PREFIX = 'visiwise-bench:';
+export const DATABASE_URL =
+  process.env['DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** Each PostgreSQL server gets a schema of its own under this prefix; the runner drops them all. */
+export const PG_SCHEMA_PREFIX = 'visiwise_bench_';
+/** Ids the `store-capped` scenario remembers: fewer than its warm-up delivers. */
+export const STORE_CAP = 1_000;
 
-// Keys under the bench's prefix, short-lived; a queue of its own per server.
-const queued = (instance: string): WebhookBenchOptions => ({
-  metrics: true,
-  tracing: true,
-  redis: REDIS_URL,
-  delivery: 'queue',
-  queue: { name: instance, prefix: REDIS_KEY_PREFIX.slice(0, -1), keepCompletedSeconds: 60 },
-});
-const QUEUE = {
+const schema = (name: string): string => PG_SCHEMA_PREFIX + name.replace(/[^a-z0-9]/g, '_');
+const database = (name: string) => ({ url: DATABASE_URL, schema: schema(name), migrate: true });
+// Stated, so that the figures include them (prom-client is installed; no OTel SDK).
+const TELEMETRY = { metrics: true, tracing: true } as const;
+// BullMQ, keys under the bench's prefix, short-lived; a queue of its own per server.
+const BULLMQ = {
   app: 'module',
-  module: queued,
+  module: (instance: string): WebhookBenchOptions => ({
+    ...TELEMETRY,
+    redis: REDIS_URL,
+    delivery: 'queue',
+    queue: { name: instance, prefix: REDIS_KEY_PREFIX.slice(0, -1), keepCompletedSeconds: 60 },
+  }),
   adapters: ['fastify'],
-  requiresRedis: true,
+  requires: 'redis',
 } as const;
-
 // e0 ... e99, each with the module's secret (the bench's).
-const HUNDRED_ENDPOINTS = Object.fromEntries(
-  Array.from({ length: 100 }, (_, index) => [`e${String(index)}`, {}]),
-);
+const HUNDRED_ENDPOINTS = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`e${i}`, {}]));
 
 export const SCENARIOS: readonly Scenario[] = [
   // A bare Nest POST route in an app with rawBody: true.
-  { name: 'bare', app: 'bare' },
+  { name: 'bare', app: 'bare', latency: true },
   // The reference: the bare route behind a guard doing one HMAC + timingSafeEqual.
-  { name: 'guard', app: 'guard' },
-  // The module with its defaults: inline delivery, memory store, one no-op handler; metrics and
-  // tracing stated, so that the figures include them (prom-client is installed; no OTel SDK).
-  { name: 'module', app: 'module', module: () => ({ metrics: true, tracing: true }) },
+  { name: 'guard', app: 'guard', latency: true },
+  // The module with its defaults: inline delivery, memory store, one no-op handler.
+  { name: 'module', app: 'module', module: () => TELEMETRY, latency: true },
   // The same without metrics and tracing: what the telemetry itself costs (reported, not judged).
   { name: 'module-quiet', app: 'module', module: () => ({ metrics: false, tracing: false }) },
-  // BullMQ with the worker in the same process.
-  { name: 'queue', ...QUEUE },
+  // The worker in the same process.
+  { name: 'queue', ...BULLMQ },
   // The queue on PostgreSQL (pg-boss), the worker in the same process: beside BullMQ (issue 17).
   {
     name: 'queue-pgboss',
     app: 'module',
     module: (instance) => ({
-      metrics: true,
-      tracing: true,
+      ...TELEMETRY,
       delivery: 'queue',
       database: {
-        url: DATABASE_URL,
-        schema: `${PG_SCHEMA_PREFIX}${instance.replace(/[^a-z0-9]/g, '_')}`,
+        ...database(instance),
         // pg-boss's own tables; under the bench's prefix too, so the run drops them.
-        queueSchema: `${PG_SCHEMA_PREFIX}boss_${String(process.pid)}`,
-        migrate: true,
+        queueSchema: `${PG_SCHEMA_PREFIX}boss_${process.pid}`,
       },
       idempotency: { store: 'memory' },
       queue: { name: instance, keepCompletedSeconds: 60, pollingIntervalMs: 500 },
     }),
     adapters: ['fastify'],
-    requiresPostgres: true,
+    requires: 'postgres',
   },
   // The production shape: the worker in a process of its own.
-  { name: 'queue-split', ...QUEUE, worker: 'separate' },
+  { name: 'queue-split', ...BULLMQ, worker: 'separate' },
   // Every delivery recorded in PostgreSQL before its answer, its outcome after (issue 17).
   {
     name: 'inbox',
     app: 'module',
     module: (instance) => ({
-      metrics: true,
-      tracing: true,
-      database: {
-        url: DATABASE_URL,
-        schema: `${PG_SCHEMA_PREFIX}${instance.replace(/[^a-z0-9]/g, '_')}`,
-        migrate: true,
-      },
+      ...TELEMETRY,
+      database: database(instance),
       inbox: true,
       idempotency: { store: 'memory' },
     }),
-    requiresPostgres: true,
+    requires: 'postgres',
   },
   // The sample app as `npm start` runs it with DATABASE_URL: inbox on, PostgreSQL claims.
   {
@@ -128,18 +105,19 @@ export const SCENARIOS: readonly Scenario[] = [
     env: (instance, secret) => ({
       VISIWISE_WEBHOOK_SECRET: secret,
       DATABASE_URL,
-      VISIWISE_DATABASE_SCHEMA: `${PG_SCHEMA_PREFIX}${instance.replace(/[^a-z0-9]/g, '_')}`,
+      VISIWISE_DATABASE_SCHEMA: schema(instance),
       REDIS_URL: '',
     }),
-    requiresPostgres: true,
+    requires: 'postgres',
   },
   // A hundred named endpoints in one app, the load on the last one declared: the route lookup is
   // a Map get, so this must cost what the single endpoint costs (issue 16).
   {
     name: 'endpoints-100',
     app: 'module',
-    module: () => ({ metrics: true, tracing: true, endpoints: HUNDRED_ENDPOINTS }),
+    module: () => ({ ...TELEMETRY, endpoints: HUNDRED_ENDPOINTS }),
     route: '/e99',
+    latency: true,
   },
   // The memory store kept small, so that it is full after the warm-up: its RSS must stay flat.
   {
@@ -151,16 +129,6 @@ export const SCENARIOS: readonly Scenario[] = [
   // Answered before the handler runs.
   { name: 'background', app: 'module', module: () => ({ delivery: 'background' }), quick: false },
 ];
-
-/** Ids the `store-capped` scenario remembers: fewer than its warm-up delivers. */
-export const STORE_CAP = 1_000;
-
-/**
- * The scenarios the fixed-rate phase measures, on each adapter: p99 of the module against the bare
- * route, and CPU per delivery of the module against the verifying guard, and of a 100-endpoint app
- * against the module's single endpoint, at the same offered load.
- */
-export const LATENCY_PAIR = ['bare', 'guard', 'module', 'endpoints-100'] as const;
 
 /**
  * How much a run measures. http: closed-loop rounds; latency: open-loop at `fraction` of the bare

@@ -18,7 +18,7 @@ export interface MachineInfo {
 
 const PACKAGES = ['@nestjs/core', 'express', 'fastify', 'bullmq', 'autocannon', 'tinybench'];
 
-/** What a command printed, or `unknown` when it failed (not a git checkout, no package). */
+/** What `read` returns, or `unknown` when it fails (not a git checkout, no such package). */
 function attempt(read: () => string): string {
   try {
     return read().trim();
@@ -27,7 +27,6 @@ function attempt(read: () => string): string {
   }
 }
 
-/** The 1-minute load average now. */
 export const loadAverage = (): number => loadavg()[0] ?? NaN;
 
 /** Describes this machine and the tree under `root`. */
@@ -37,14 +36,14 @@ export function machineInfo(root: string): MachineInfo {
       const file = join(root, 'node_modules', name, 'package.json');
       return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
     });
+  const describe = () =>
+    execFileSync('git', ['describe', '--always', '--dirty'], { cwd: root, encoding: 'utf8' });
   return {
     cpu: cpus()[0]?.model.trim() ?? 'unknown',
     cores: cpus().length,
     os: `${platform()} ${release()}`,
     node: process.version,
-    commit: attempt(() =>
-      execFileSync('git', ['describe', '--always', '--dirty'], { cwd: root, encoding: 'utf8' }),
-    ),
+    commit: attempt(describe),
     packages: Object.fromEntries(PACKAGES.map((name) => [name, version(name)])),
     loadAverage: { start: loadAverage() },
   };

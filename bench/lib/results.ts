@@ -1,13 +1,14 @@
+// What the runner, the processes under test and the report exchange.
 import type { VisiwiseWebhookModuleOptions } from 'nestjs-visiwise-webhook';
 import type { MachineInfo } from './machine';
 
-/*
- * What the runner, the processes under test and the report exchange, and the statistics they share.
- */
+export type AdapterName = 'express' | 'fastify';
+export const ADAPTERS: readonly AdapterName[] = ['express', 'fastify'];
 
-// The verify micro-benchmark's names and results live here, not beside it, because it loads the
-// built library, which the runner can require only once it has linked it.
-/** The contenders, as the report and the targets name them. */
+/**
+ * The verify contenders, as the report and the targets name them. Not in the micro-benchmark's
+ * file: it loads the built library, which the runner can require only once it has linked it.
+ */
 export const CONTENDERS = {
   floor: 'createHmac floor',
   ours: 'VisiwiseWebhookVerifier.verify',
@@ -44,17 +45,9 @@ export interface ScenarioRow extends Round {
   readonly rounds: readonly Round[];
 }
 
-/** Latency at a fixed offered rate. */
-export interface LatencyRow {
-  readonly adapter: AdapterName;
-  readonly scenario: string;
-  readonly offeredRate: number;
-  readonly p50Millis: number;
-  readonly p99Millis: number;
-  /** Server CPU per delivery at this rate (same offered load for every scenario of the phase). */
-  readonly cpuMicros: number;
-  readonly problems: number;
-}
+/** Latency at a fixed offered rate, and the server's CPU per delivery at that rate. */
+export type LatencyRow = Pick<ScenarioRow, 'adapter' | 'scenario' | 'p50Millis' | 'p99Millis'> &
+  Pick<ScenarioRow, 'cpuMicros' | 'problems'> & { readonly offeredRate: number };
 
 /** Everything a run measured; a phase that did not run is absent. */
 export interface BenchResults {
@@ -65,16 +58,14 @@ export interface BenchResults {
   readonly skipped: string[];
 }
 
-export type TargetStatus = 'PASS' | 'FAIL' | 'NOT RUN' | 'INFO';
-
 export interface TargetResult {
   readonly target: string;
   readonly threshold: string;
   readonly measured: string;
-  readonly status: TargetStatus;
+  readonly status: 'PASS' | 'FAIL' | 'NOT RUN' | 'INFO';
 }
 
-/** What results/latest.json holds. */
+/** What latest.json holds. */
 export interface BenchReport {
   readonly command: string;
   readonly startedAt: string;
@@ -84,26 +75,10 @@ export interface BenchReport {
   readonly targets: readonly TargetResult[];
 }
 
-/*
- * The messages between the runner and the processes under test. Every server (and a separate queue
- * worker) is its own process, so that process.cpuUsage() and RSS in it are that server's alone and
- * the load generator's work never counts against it.
- */
-
-export type AdapterName = 'express' | 'fastify';
-
-/**
- * The applications a scenario can run; each is one factory in bench-server.ts.
- * `bare`: a Nest POST route and nothing else. `guard`: that route behind the minimal verifying
- * guard (the reference). `module`: the module's endpoint with one no-op handler.
- */
-/** `sample`: the built sample app (apps/sample) as `npm start` runs it, configured by `env`. */
+/** The applications a scenario can run, one factory each in apps/bench-server.ts. */
 export type BenchAppKind = 'bare' | 'guard' | 'module' | 'sample';
 
-/**
- * `VisiwiseWebhookModule.forRoot()` options of a scenario, without the secret (the bench makes
- * one). Plain data: it travels to the server process as JSON.
- */
+/** `forRoot()` options of a scenario without the secret (the bench makes one); sent as JSON. */
 export type WebhookBenchOptions = Omit<VisiwiseWebhookModuleOptions, 'secret'>;
 
 /** What a process under test is started with (JSON in `BENCH_SERVER`). */
@@ -116,20 +91,14 @@ export interface BenchServerConfig {
   readonly moduleOptions: WebhookBenchOptions;
 }
 
+/** Opens or closes a measurement window (see ServerProcess), or ends the process. */
 export type ServerCommand =
-  | { readonly type: 'start' }
-  /**
-   * Ends the window once `expectHandled` deliveries have reached the handlers (or on timeout), so
-   * that work done after the answer (a queue worker) is inside it; then reports CPU and memory.
-   */
-  | { readonly type: 'stop'; readonly expectHandled: number; readonly drainTimeoutMillis: number }
-  | { readonly type: 'shutdown' };
+  | { readonly type: 'start' | 'shutdown' }
+  | { readonly type: 'stop'; readonly expectHandled: number };
 
-/** What one process did in a window, and its memory right after a forced GC. */
+/** One process over a window: CPU (user + system), deliveries handled, RSS after a forced GC. */
 export interface WindowMeasurement {
-  /** User + system CPU time of the process over the window. */
   readonly cpuMicros: number;
-  /** Deliveries that reached the application's code (bare route or no-op handler). */
   readonly handled: number;
   readonly rssAfterGcBytes: number;
 }
@@ -137,22 +106,15 @@ export interface WindowMeasurement {
 export type ServerReply =
   | { readonly type: 'ready'; readonly port: number }
   | { readonly type: 'started' }
-  | { readonly type: 'stopped'; readonly measurement: WindowMeasurement }
-  | { readonly type: 'failed'; readonly message: string };
+  | { readonly type: 'stopped'; readonly measurement: WindowMeasurement };
 
 /** Linear-interpolated quantile (q in [0, 1]) of unsorted values; NaN when there are none. */
 export function quantile(values: readonly number[], q: number): number {
   const sorted = Float64Array.from(values).sort();
-  if (sorted.length === 0) {
-    return NaN;
-  }
   const position = (sorted.length - 1) * q;
-  const low = sorted[Math.floor(position)] ?? NaN;
-  const high = sorted[Math.ceil(position)] ?? NaN;
+  const [low, high] = [sorted[Math.floor(position)] ?? NaN, sorted[Math.ceil(position)] ?? NaN];
   return low + (high - low) * (position - Math.floor(position));
 }
 
 /** Median of the rounds: robust to the one round another process on the cores disturbed. */
-export function median(values: readonly number[]): number {
-  return quantile(values, 0.5);
-}
+export const median = (values: readonly number[]): number => quantile(values, 0.5);

@@ -3,34 +3,28 @@
 declare module 'autocannon' {
   import type { EventEmitter } from 'node:events';
 
-  namespace autocannon {
-    interface Request {
-      method?: string;
-      path?: string;
-      headers?: Record<string, string>;
-      body?: string | Buffer;
-      setupRequest?: (request: Request) => Request;
-    }
-    interface Options {
-      url: string;
-      connections?: number;
-      duration?: number;
-      amount?: number;
-      overallRate?: number;
-      requests?: Request[];
-    }
-    interface Result {
-      errors: number;
-      timeouts: number;
-      non2xx: number;
-      '2xx': number;
-    }
+  interface Request {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+    setupRequest?: (request: Request) => Request;
+  }
+  interface Options {
+    url: string;
+    connections?: number;
+    duration?: number;
+    overallRate?: number;
+    requests?: Request[];
+  }
+  interface Result {
+    errors: number;
+    timeouts: number;
+    non2xx: number;
+    '2xx': number;
   }
 
-  function autocannon(
-    options: autocannon.Options,
-    callback: (error: Error | null, result: autocannon.Result) => void,
-  ): EventEmitter;
-
+  /** Without a callback: the run's events, and its result when awaited. */
+  function autocannon(options: Options): EventEmitter & PromiseLike<Result>;
   export = autocannon;
 }
