@@ -23,6 +23,8 @@ export interface Scenario {
   readonly route?: string;
   /** Measured again at one fixed rate, the same for all: p99 and CPU at the same offered load. */
   readonly latency?: true;
+  /** Measured again at the plan's `rate` phase: CPU at that load, and whether it is sustained. */
+  readonly atRate?: true;
 }
 
 /** Database 15 unless told otherwise: a run never meets the tests' keys (database 0). */
@@ -61,7 +63,7 @@ export const SCENARIOS: readonly Scenario[] = [
   // The reference: the bare route behind a guard doing one HMAC + timingSafeEqual.
   { name: 'guard', app: 'guard', latency: true },
   // The module with its defaults: inline delivery, memory store, one no-op handler.
-  { name: 'module', app: 'module', module: () => TELEMETRY, latency: true },
+  { name: 'module', app: 'module', module: () => TELEMETRY, latency: true, atRate: true },
   // The same without metrics and tracing: what the telemetry itself costs (reported, not judged).
   { name: 'module-quiet', app: 'module', module: () => ({ metrics: false, tracing: false }) },
   // The worker in the same process.
@@ -97,6 +99,7 @@ export const SCENARIOS: readonly Scenario[] = [
       idempotency: { store: 'memory' },
     }),
     requires: 'postgres',
+    atRate: true,
   },
   // The sample app as `npm start` runs it with DATABASE_URL: inbox on, PostgreSQL claims.
   {
@@ -109,6 +112,7 @@ export const SCENARIOS: readonly Scenario[] = [
       REDIS_URL: '',
     }),
     requires: 'postgres',
+    atRate: true,
   },
   // A hundred named endpoints in one app, the load on the last one declared: the route lookup is
   // a Map get, so this must cost what the single endpoint costs (issue 16).
@@ -132,12 +136,14 @@ export const SCENARIOS: readonly Scenario[] = [
 
 /**
  * How much a run measures. http: closed-loop rounds; latency: open-loop at `fraction` of the bare
- * route's req/s.
+ * route's req/s; rate: open-loop at `perSecond`, with the connections a server with some latency
+ * needs to be offered that rate (a closed loop of 10 measures the latency, not the capacity).
  */
 export const QUICK_PLAN = {
   micro: { sizes: [KIB, 256 * KIB], rounds: 5, millis: 100 },
   http: { bodyBytes: KIB, connections: 10, rounds: 3, seconds: 3, warmupSeconds: 2 },
   latency: { rounds: 2, seconds: 3, fraction: 0.5 },
+  rate: { rounds: 2, seconds: 3, perSecond: 1_050, connections: 32 },
 };
 
 export type BenchPlan = typeof QUICK_PLAN;
@@ -146,4 +152,5 @@ export const FULL_PLAN: BenchPlan = {
   micro: { sizes: [KIB, 16 * KIB, 256 * KIB], rounds: 15, millis: 200 },
   http: { bodyBytes: KIB, connections: 10, rounds: 7, seconds: 5, warmupSeconds: 3 },
   latency: { rounds: 5, seconds: 5, fraction: 0.5 },
+  rate: { rounds: 5, seconds: 5, perSecond: 1_050, connections: 32 },
 };

@@ -1,6 +1,6 @@
 /*
  * The bench runner (`npm run bench [-- --quick]`): the verify micro-benchmark, the HTTP scenarios
- * in interleaved rounds, and latency at a fixed rate; then the targets, PASS or FAIL, printed and
+ * in interleaved rounds, latency at a fixed rate, and capacity at a set rate; then the targets, PASS or FAIL, printed and
  * written to bench/results/latest.{json,md}. See docs/BENCHMARKS.md.
  */
 import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -26,7 +26,7 @@ import {
 
 const ROOT = resolve(__dirname, '..', '..');
 const PATH = 'webhooks/visiwise';
-const PHASES = ['micro', 'http', 'latency'] as const;
+const PHASES = ['micro', 'http', 'latency', 'rate'] as const;
 const SCENARIO_NAMES = SCENARIOS.map((scenario) => scenario.name);
 
 /** The names in a comma-separated option, each one of `allowed`. */
@@ -129,7 +129,12 @@ async function startServers(servers: Server[], skipped: string[]): Promise<void>
  * once the handlers have seen every delivery answered 2xx, so a queue's work after the answer is
  * billed to the delivery; the separate worker's window closes after its own drain.
  */
-async function measure(server: Server, seconds: number, overallRate?: number): Promise<Round> {
+async function measure(
+  server: Server,
+  seconds: number,
+  overallRate?: number,
+  connections = PLAN.http.connections,
+): Promise<Round> {
   const [receiver, worker] = server.processes;
   const { ok2xx, problems, ...load } = await runLoad(
     {
@@ -137,7 +142,7 @@ async function measure(server: Server, seconds: number, overallRate?: number): P
       path: `/${PATH}${server.scenario.route ?? ''}`,
       secret: SECRET,
       bodyBytes: PLAN.http.bodyBytes,
-      connections: PLAN.http.connections,
+      connections,
       durationSeconds: seconds,
       overallRate,
       presign: Math.ceil(Math.max(server.rate, 2_000) * seconds * 1.3),
@@ -158,7 +163,7 @@ async function measure(server: Server, seconds: number, overallRate?: number): P
 }
 
 type Run = { readonly server: Server; readonly rate?: number; readonly rounds: Round[] };
-type Rounds = { readonly rounds: number; readonly seconds: number };
+type Rounds = { readonly rounds: number; readonly seconds: number; readonly connections?: number };
 
 /**
  * Interleaved rounds (A B C ... A B C ...), so that a slower minute of the shared machine hits
@@ -167,7 +172,7 @@ type Rounds = { readonly rounds: number; readonly seconds: number };
 async function interleave(phase: string, runs: readonly Run[], plan: Rounds): Promise<void> {
   for (let round = 1; round <= plan.rounds; round++) {
     for (const { server, rate, rounds } of runs) {
-      const result = await measure(server, plan.seconds, rate);
+      const result = await measure(server, plan.seconds, rate, plan.connections);
       rounds.push(result);
       const worker = result.workerCpuMicros;
       console.log(
@@ -207,20 +212,32 @@ async function runHttp(servers: readonly Server[]): Promise<ScenarioRow[]> {
 }
 
 /**
- * The `latency` scenarios at the same open-loop rate, half the bare route's closed-loop req/s:
- * at saturation p99 only mirrors throughput, at a fixed rate it shows the module's own delay.
+ * The scenarios flagged for a fixed-rate phase, all at the same open-loop rate. latency: half the
+ * bare route's closed-loop req/s (at saturation p99 only mirrors throughput; at a fixed rate it
+ * shows the module's own delay). rate: the plan's rate, whether it is answered, at what CPU.
  */
-async function runLatency(servers: readonly Server[], http: readonly ScenarioRow[]) {
+async function runFixedRate(
+  phase: 'latency' | 'rate',
+  servers: readonly Server[],
+  http: readonly ScenarioRow[] = [],
+) {
   const runs = servers.flatMap((server): Required<Run>[] => {
     const bare = http.find((row) => row.adapter === server.adapter && row.scenario === 'bare');
-    if (!bare || !server.scenario.latency) return [];
-    const rate = Math.round(bare.requestsPerSecond * PLAN.latency.fraction);
-    return [{ server, rate, rounds: [] }];
+    const rate =
+      phase === 'rate'
+        ? PLAN.rate.perSecond
+        : (bare?.requestsPerSecond ?? NaN) * PLAN.latency.fraction;
+    const chosen = phase === 'rate' ? server.scenario.atRate : server.scenario.latency;
+    return chosen && rate > 0 ? [{ server, rate: Math.round(rate), rounds: [] }] : [];
   });
-  await interleave('latency', runs, PLAN.latency);
+  await interleave(phase, runs, PLAN[phase]);
   return runs.map(({ server, rate, rounds }): LatencyRow => {
-    const { adapter, scenario, p50Millis, p99Millis, cpuMicros, problems } = toRow(server, rounds);
-    return { adapter, scenario, offeredRate: rate, p50Millis, p99Millis, cpuMicros, problems };
+    const { adapter, scenario, requestsPerSecond, p50Millis, p99Millis, ...row } = toRow(
+      server,
+      rounds,
+    );
+    const figures = { requestsPerSecond, p50Millis, p99Millis, cpuMicros: row.cpuMicros };
+    return { adapter, scenario, offeredRate: rate, ...figures, problems: row.problems };
   });
 }
 
@@ -241,7 +258,9 @@ async function main(): Promise<void> {
     try {
       await startServers(servers, results.skipped);
       results.http = await runHttp(servers);
-      if (PHASE.has('latency')) results.latency = await runLatency(servers, results.http);
+      if (PHASE.has('latency'))
+        results.latency = await runFixedRate('latency', servers, results.http);
+      if (PHASE.has('rate')) results.rate = await runFixedRate('rate', servers);
     } finally {
       const processes = servers.flatMap((server) => server.processes);
       await Promise.all(processes.map((child) => child.shutdown()));
@@ -253,8 +272,8 @@ async function main(): Promise<void> {
         console.log(`[http] dropped ${await cleanUpPostgres()} PostgreSQL schemas`);
       }
     }
-  } else if (PHASE.has('latency')) {
-    results.skipped.push("latency: needs the http phase (its rate is half the bare route's req/s)");
+  } else if (PHASE.has('latency') || PHASE.has('rate')) {
+    results.skipped.push('latency, rate: need the http phase (it starts and warms the servers)');
   }
 
   machine.loadAverage.end = loadAverage();

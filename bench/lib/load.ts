@@ -1,6 +1,6 @@
 import autocannon from 'autocannon';
 import { secretKey, shipmentTrackedBody, svixHeaders, svixId } from './payload';
-import { quantile } from './results';
+import { quantile, type Round } from './results';
 
 /** One run of load against one server, for `durationSeconds`. */
 export interface LoadPlan {
@@ -16,14 +16,13 @@ export interface LoadPlan {
   readonly presign: number;
 }
 
-export interface LoadResult {
+/** `problems` here: non-2xx answers, socket errors and timeouts. */
+export type LoadResult = Pick<
+  Round,
+  'requestsPerSecond' | 'p50Millis' | 'p99Millis' | 'problems'
+> & {
   readonly ok2xx: number;
-  /** Non-2xx answers, socket errors and timeouts: any of them makes a row suspect. */
-  readonly problems: number;
-  readonly requestsPerSecond: number;
-  readonly p50Millis: number;
-  readonly p99Millis: number;
-}
+};
 
 let runSequence = 0;
 

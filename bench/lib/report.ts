@@ -52,18 +52,25 @@ export function renderReport({ machine, results, ...report }: BenchReport): stri
         String(row.problems),
       ]),
     ),
-    ...table(
-      "Latency at a fixed offered rate: half the bare route's req/s",
-      'Adapter | Scenario | Offered req/s | p50 ms | p99 ms | CPU µs/delivery | Problems',
-      results.latency?.map((row) => [
-        row.adapter,
-        row.scenario,
-        fixed(row.offeredRate),
-        fixed(row.p50Millis, 2),
-        fixed(row.p99Millis, 2),
-        fixed(row.cpuMicros, 1),
-        String(row.problems),
-      ]),
+    ...[
+      ["Latency at a fixed offered rate: half the bare route's req/s", results.latency] as const,
+      ['Capacity: one offered rate for every scenario', results.rate] as const,
+    ].flatMap(([title, rows]) =>
+      table(
+        title,
+        'Adapter | Scenario | Offered req/s | Answered req/s | p50 ms | p99 ms | ' +
+          'CPU µs/delivery | Problems',
+        rows?.map((row) => [
+          row.adapter,
+          row.scenario,
+          fixed(row.offeredRate),
+          fixed(row.requestsPerSecond),
+          fixed(row.p50Millis, 2),
+          fixed(row.p99Millis, 2),
+          fixed(row.cpuMicros, 1),
+          String(row.problems),
+        ]),
+      ),
     ),
     ...table(
       'verify micro-benchmark: tinybench, median of rounds',

@@ -45,15 +45,18 @@ export interface ScenarioRow extends Round {
   readonly rounds: readonly Round[];
 }
 
-/** Latency at a fixed offered rate, and the server's CPU per delivery at that rate. */
+/** Latency at a fixed offered rate, the rate answered, and the CPU per delivery at that rate. */
 export type LatencyRow = Pick<ScenarioRow, 'adapter' | 'scenario' | 'p50Millis' | 'p99Millis'> &
-  Pick<ScenarioRow, 'cpuMicros' | 'problems'> & { readonly offeredRate: number };
+  Pick<ScenarioRow, 'cpuMicros' | 'problems' | 'requestsPerSecond'> & {
+    readonly offeredRate: number;
+  };
 
 /** Everything a run measured; a phase that did not run is absent. */
 export interface BenchResults {
   micro?: readonly MicroResult[];
   http?: readonly ScenarioRow[];
   latency?: readonly LatencyRow[];
+  rate?: readonly LatencyRow[];
   /** Why scenarios were left out (e.g. no Redis). */
   readonly skipped: string[];
 }
