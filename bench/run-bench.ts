@@ -19,7 +19,6 @@ import {
   median,
   type AdapterName,
   type BenchResults,
-  type LatencyRow,
   type Round,
   type ScenarioRow,
 } from './lib/results';
@@ -231,14 +230,7 @@ async function runFixedRate(
     return chosen && rate > 0 ? [{ server, rate: Math.round(rate), rounds: [] }] : [];
   });
   await interleave(phase, runs, PLAN[phase]);
-  return runs.map(({ server, rate, rounds }): LatencyRow => {
-    const { adapter, scenario, requestsPerSecond, p50Millis, p99Millis, ...row } = toRow(
-      server,
-      rounds,
-    );
-    const figures = { requestsPerSecond, p50Millis, p99Millis, cpuMicros: row.cpuMicros };
-    return { adapter, scenario, offeredRate: rate, ...figures, problems: row.problems };
-  });
+  return runs.map(({ server, rate, rounds }) => ({ ...toRow(server, rounds), offeredRate: rate }));
 }
 
 async function main(): Promise<void> {

@@ -45,11 +45,8 @@ export interface ScenarioRow extends Round {
   readonly rounds: readonly Round[];
 }
 
-/** Latency at a fixed offered rate, the rate answered, and the CPU per delivery at that rate. */
-export type LatencyRow = Pick<ScenarioRow, 'adapter' | 'scenario' | 'p50Millis' | 'p99Millis'> &
-  Pick<ScenarioRow, 'cpuMicros' | 'problems' | 'requestsPerSecond'> & {
-    readonly offeredRate: number;
-  };
+/** A scenario measured at a fixed offered rate (requests/s). */
+export type LatencyRow = ScenarioRow & { readonly offeredRate: number };
 
 /** Everything a run measured; a phase that did not run is absent. */
 export interface BenchResults {
