@@ -70,6 +70,35 @@ describeWithPostgres('PostgresIdempotencyStore (real PostgreSQL, two app instanc
     );
   });
 
+  it('fails a claim stuck behind a lock after statementTimeoutMs, and claims other ids meanwhile', async () => {
+    const [first] = stores as [PostgresIdempotencyStore];
+    await first.complete(claimed(await first.claim('msg_locked', LEASE)), 1);
+    await sleep(5);
+    // Another session holds the row (a long transaction, a hung client): a claim of it must wait.
+    const locker = await pools[1]!.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query(
+        `SELECT 1 FROM "${db.name}".visiwise_claims WHERE namespace = $1 AND id = $2 FOR UPDATE`,
+        [`endpoint-${endpointNo}`, 'msg_locked'],
+      );
+      const timed = new PostgresIdempotencyStore(pools[0]!, {
+        schema: db.name,
+        namespace: `endpoint-${endpointNo}`,
+        statementTimeoutMs: 300,
+      });
+      const started = Date.now();
+      const stuck = timed.claim('msg_locked', LEASE);
+      await expect(stuck).rejects.toThrow('no answer from PostgreSQL within 300 ms');
+      expect(Date.now() - started).toBeLessThan(2000);
+      // The hung statement no longer holds the claims that follow it.
+      expect((await timed.claim('msg_free', LEASE)).status).toBe('claimed');
+    } finally {
+      await locker.query('ROLLBACK');
+      locker.release();
+    }
+  });
+
   it('claims each of 200 ids exactly once when both instances claim all of them at once', async () => {
     const ids = Array.from({ length: 200 }, (_, i) => `msg_${i}`);
     const results = await Promise.all(

@@ -164,6 +164,7 @@ export type {
   PostgresPruneOptions,
 } from './postgres/postgres-idempotency.store';
 export { PostgresDeliveryLog } from './postgres/postgres-delivery-log';
+export type { PostgresDeliveryLogOptions } from './postgres/postgres-delivery-log';
 export type {
   VisiwiseDeliveryAttempt,
   VisiwiseDeliveryAttemptInput,

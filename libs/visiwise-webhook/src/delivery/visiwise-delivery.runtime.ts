@@ -561,6 +561,7 @@ export class VisiwiseDeliveryRuntime
         schema: database.schema,
         tablePrefix: database.tablePrefix,
         namespace: endpoint.name,
+        statementTimeoutMs: database.statementTimeoutMs,
       });
       this.postgresStores.push(store);
       return store;
@@ -614,6 +615,7 @@ export class VisiwiseDeliveryRuntime
     this.log ??= new PostgresDeliveryLog(this.pgPool(), {
       schema: database.schema,
       tablePrefix: database.tablePrefix,
+      statementTimeoutMs: database.statementTimeoutMs,
     });
     return this.log;
   }

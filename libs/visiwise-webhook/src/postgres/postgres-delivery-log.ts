@@ -123,6 +123,15 @@ function keyValues(key: VisiwiseDeliveryKey): [string, string, string] {
   return [key.endpoint, key.tenant ?? '', key.deliveryId];
 }
 
+/** Options of {@link PostgresDeliveryLog}. */
+export interface PostgresDeliveryLogOptions extends VisiwisePostgresTableOptions {
+  /**
+   * How long a delivery's record or outcome statement may take before it fails, so that a hung
+   * connection cannot hold the deliveries written after it. @default none (the pool's own timeouts)
+   */
+  statementTimeoutMs?: number;
+}
+
 /** A finished attempt waiting to be written (see PostgresDeliveryLog.finishAttempt). */
 interface FinishedAttempt {
   readonly key: VisiwiseDeliveryKey;
@@ -204,9 +213,10 @@ export class PostgresDeliveryLog {
    */
   constructor(
     private readonly pool: Pool,
-    options: VisiwisePostgresTableOptions = {},
+    options: PostgresDeliveryLogOptions = {},
   ) {
     this.t = new InboxTables(options);
+    const timeoutMs = options.statementTimeoutMs;
     const recordStatement = prepared(
       `INSERT INTO ${this.t.deliveries} (endpoint, tenant, delivery_id, event_type, svix_timestamp,
          received_at, raw_body, headers, issues, tracking_refs, status, last_error)
@@ -241,7 +251,7 @@ export class PostgresDeliveryLog {
         const recorded = new Set(rows.map(rowKey));
         return entries.map((entry) => recorded.has(entryKey(entry)));
       },
-      { key: entryKey },
+      { key: entryKey, ...(timeoutMs === undefined ? {} : { timeoutMs }) },
     );
     const finishStatement = prepared(
       `WITH input AS (
@@ -288,7 +298,7 @@ export class PostgresDeliveryLog {
         const attempts = new Map(rows.map((row) => [rowKey(row), row.attempt]));
         return finished.map(({ key }) => attempts.get(entryKey(key)));
       },
-      { key: ({ key }) => entryKey(key) },
+      { key: ({ key }) => entryKey(key), ...(timeoutMs === undefined ? {} : { timeoutMs }) },
     );
   }
 

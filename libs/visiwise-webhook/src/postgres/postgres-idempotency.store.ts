@@ -19,6 +19,11 @@ export interface PostgresIdempotencyStoreOptions extends VisiwisePostgresTableOp
    * same `svix-id` on two endpoints is two claims.
    */
   namespace: string;
+  /**
+   * How long a claim, completion or release statement may take before it fails, so that a hung
+   * connection cannot hold the deliveries claimed after it. @default none (the pool's own timeouts)
+   */
+  statementTimeoutMs?: number;
 }
 
 /** Options of {@link PostgresIdempotencyStore.pruneExpired}. */
@@ -115,43 +120,38 @@ export class PostgresIdempotencyStore implements VisiwiseIdempotencyStore {
        WHERE ctid IN (SELECT ctid FROM ${claims} WHERE expires_at <= now()
                        LIMIT $1 FOR UPDATE SKIP LOCKED)
          AND expires_at <= now()`;
-    const key = ({ id }: ClaimInput): string => id;
-    this.claims = new StatementBatcher(
-      async (inputs) => {
-        const { rows } = await this.pool.query<{ id: string; status: string | null }>({
-          ...claimStatement,
-          values: [
-            namespace,
-            inputs.map(({ id }) => id),
-            inputs.map(({ token }) => token),
-            inputs.map(({ ms }) => ms),
-          ],
-        });
-        const status = new Map(rows.map((row) => [row.id, row.status]));
-        return inputs.map(({ id }) => status.get(id) ?? null);
-      },
-      { key },
-    );
-    this.completions = new StatementBatcher(
-      async (inputs) => {
-        await this.pool.query({
-          ...completeStatement,
-          values: [namespace, inputs.map(({ id }) => id), inputs.map(({ ms }) => ms)],
-        });
-        return inputs.map(() => undefined);
-      },
-      { key },
-    );
-    this.releases = new StatementBatcher(
-      async (inputs) => {
-        await this.pool.query({
-          ...releaseStatement,
-          values: [namespace, inputs.map(({ id }) => id), inputs.map(({ token }) => token)],
-        });
-        return inputs.map(() => undefined);
-      },
-      { key },
-    );
+    const timeoutMs = options.statementTimeoutMs;
+    const batching = {
+      key: ({ id }: ClaimInput): string => id,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    };
+    this.claims = new StatementBatcher(async (inputs) => {
+      const { rows } = await this.pool.query<{ id: string; status: string | null }>({
+        ...claimStatement,
+        values: [
+          namespace,
+          inputs.map(({ id }) => id),
+          inputs.map(({ token }) => token),
+          inputs.map(({ ms }) => ms),
+        ],
+      });
+      const status = new Map(rows.map((row) => [row.id, row.status]));
+      return inputs.map(({ id }) => status.get(id) ?? null);
+    }, batching);
+    this.completions = new StatementBatcher(async (inputs) => {
+      await this.pool.query({
+        ...completeStatement,
+        values: [namespace, inputs.map(({ id }) => id), inputs.map(({ ms }) => ms)],
+      });
+      return inputs.map(() => undefined);
+    }, batching);
+    this.releases = new StatementBatcher(async (inputs) => {
+      await this.pool.query({
+        ...releaseStatement,
+        values: [namespace, inputs.map(({ id }) => id), inputs.map(({ token }) => token)],
+      });
+      return inputs.map(() => undefined);
+    }, batching);
   }
 
   async claim(id: string, leaseMs: number): Promise<VisiwiseClaimResult> {

@@ -108,6 +108,21 @@ describe('StatementBatcher', () => {
     await expect(next.submit('b')).resolves.toBe('B');
   });
 
+  it('fails a statement with no answer within timeoutMs, and lets the next one run', async () => {
+    const batches: string[][] = [];
+    const batcher = new StatementBatcher<string, string>(
+      (items) => {
+        batches.push([...items]);
+        // The first statement hangs (a connection that never answers).
+        return batches.length === 1 ? new Promise<never>(() => undefined) : Promise.resolve(items);
+      },
+      { key: (item) => item, timeoutMs: 30 },
+    );
+    await expect(batcher.submit('hung')).rejects.toThrow('no answer from PostgreSQL within 30 ms');
+    await expect(batcher.submit('next')).resolves.toBe('next');
+    expect(batches).toEqual([['hung'], ['next']]);
+  });
+
   it('rejects every item of a batch whose statement answered a different number of results', async () => {
     const batcher = new StatementBatcher<string, string>(() => Promise.resolve(['only one']), {
       key: (item) => item,

@@ -4,6 +4,11 @@ export interface StatementBatcherOptions<I> {
   readonly key: (item: I) => string;
   /** Most items in one statement. @default 100 */
   readonly maxBatch?: number;
+  /**
+   * A statement with no answer by then fails its items, and the next one may start: a hung
+   * connection must not hold every later delivery (its late answer is ignored). @default none
+   */
+  readonly timeoutMs?: number;
 }
 
 interface Pending<I, O> {
@@ -106,7 +111,7 @@ export class StatementBatcher<I, O> {
   private async write(batch: readonly Pending<I, O>[], retried = false): Promise<void> {
     let results: readonly O[];
     try {
-      results = await this.run(batch.map(({ item }) => item));
+      results = await this.withTimeout(this.run(batch.map(({ item }) => item)));
     } catch (error) {
       const state = sqlState(error);
       if (state !== undefined && RETRYABLE_CODES.has(state) && !retried) {
@@ -132,6 +137,22 @@ export class StatementBatcher<I, O> {
     }
     batch.forEach((entry, index) => {
       entry.resolve(results[index] as O);
+    });
+  }
+
+  private withTimeout<T>(work: Promise<T>): Promise<T> {
+    const ms = this.options.timeoutMs;
+    if (ms === undefined) {
+      return work;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new Error(`no answer from PostgreSQL within ${String(ms)} ms`));
+      }, ms);
+    });
+    return Promise.race([work, timeout]).finally(() => {
+      clearTimeout(timer);
     });
   }
 }
