@@ -162,11 +162,8 @@ export class VisiwiseDeliveryRuntime
     }
     const log = this.deliveryLog();
     if (inbox !== undefined && log !== undefined && database !== undefined) {
-      this.journalInstance = new PostgresDeliveryJournal(
-        log,
-        database.statementTimeoutMs,
-        this.logger,
-      );
+      // The log's statements give up after database.statementTimeoutMs (see deliveryLog()).
+      this.journalInstance = new PostgresDeliveryJournal(log, this.logger);
     }
     const needsBullMq = this.config.endpoints.some(
       ({ delivery }) => delivery.mode === 'queue' && delivery.queue.engine === 'bullmq',

@@ -32,17 +32,17 @@ export class PostgresDeliveryJournal implements DeliveryJournal {
 
   constructor(
     private readonly log: PostgresDeliveryLog,
-    private readonly timeoutMs: number,
     private readonly logger: Logger,
   ) {}
 
   /**
    * Records a delivery before its answer (a delivery recorded already, a Svix retry, is left as
-   * it is); rejects with the 503 to answer when it could not be recorded in time.
+   * it is); rejects with the 503 to answer when it could not be recorded in time (the log's
+   * statement timeout: at worst twice it, when the statement before it hung too).
    */
   async record(entry: VisiwiseDeliveryLogEntry): Promise<void> {
     try {
-      await withTimeout(this.log.record(entry), this.timeoutMs);
+      await this.log.record(entry);
       this.recovered();
     } catch (error) {
       this.failed(error);
@@ -61,16 +61,13 @@ export class PostgresDeliveryJournal implements DeliveryJournal {
   ): Promise<void> {
     const { outcome } = run;
     try {
-      await withTimeout(
-        this.log.finishAttempt(logKey(event), {
-          startedAt: run.startedAt,
-          outcome: outcome.kind === 'handled' ? 'handled' : 'failed',
-          error: outcome.kind === 'failed' ? firstError(outcome.errors) : undefined,
-          final: run.final,
-          eventType: event.type,
-        }),
-        this.timeoutMs,
-      );
+      await this.log.finishAttempt(logKey(event), {
+        startedAt: run.startedAt,
+        outcome: outcome.kind === 'handled' ? 'handled' : 'failed',
+        error: outcome.kind === 'failed' ? firstError(outcome.errors) : undefined,
+        final: run.final,
+        eventType: event.type,
+      });
       this.recovered();
     } catch (error) {
       // The handlers' outcome stands (and is acknowledged or retried as usual); only its record is
@@ -96,19 +93,4 @@ export class PostgresDeliveryJournal implements DeliveryJournal {
 function firstError(errors: readonly unknown[]): unknown {
   const [first] = errors;
   return errors.length <= 1 ? first : new AggregateError(errors, errors.map(String).join('; '));
-}
-
-/** Rejects when `work` has not settled within `ms`. */
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    work,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new Error(`no answer within ${String(ms)} ms`));
-      }, ms);
-    }),
-  ]).finally(() => {
-    clearTimeout(timer);
-  });
 }

@@ -251,7 +251,7 @@ export class PostgresDeliveryLog {
         const recorded = new Set(rows.map(rowKey));
         return entries.map((entry) => recorded.has(entryKey(entry)));
       },
-      { key: entryKey, ...(timeoutMs === undefined ? {} : { timeoutMs }) },
+      { key: entryKey, timeoutMs },
     );
     const finishStatement = prepared(
       `WITH input AS (
@@ -298,7 +298,7 @@ export class PostgresDeliveryLog {
         const attempts = new Map(rows.map((row) => [rowKey(row), row.attempt]));
         return finished.map(({ key }) => attempts.get(entryKey(key)));
       },
-      { key: ({ key }) => entryKey(key), ...(timeoutMs === undefined ? {} : { timeoutMs }) },
+      { key: ({ key }) => entryKey(key), timeoutMs },
     );
   }
 

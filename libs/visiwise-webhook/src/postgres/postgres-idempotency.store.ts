@@ -120,10 +120,9 @@ export class PostgresIdempotencyStore implements VisiwiseIdempotencyStore {
        WHERE ctid IN (SELECT ctid FROM ${claims} WHERE expires_at <= now()
                        LIMIT $1 FOR UPDATE SKIP LOCKED)
          AND expires_at <= now()`;
-    const timeoutMs = options.statementTimeoutMs;
     const batching = {
       key: ({ id }: ClaimInput): string => id,
-      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      timeoutMs: options.statementTimeoutMs,
     };
     this.claims = new StatementBatcher(async (inputs) => {
       const { rows } = await this.pool.query<{ id: string; status: string | null }>({
@@ -138,20 +137,19 @@ export class PostgresIdempotencyStore implements VisiwiseIdempotencyStore {
       const status = new Map(rows.map((row) => [row.id, row.status]));
       return inputs.map(({ id }) => status.get(id) ?? null);
     }, batching);
-    this.completions = new StatementBatcher(async (inputs) => {
-      await this.pool.query({
-        ...completeStatement,
-        values: [namespace, inputs.map(({ id }) => id), inputs.map(({ ms }) => ms)],
-      });
-      return inputs.map(() => undefined);
-    }, batching);
-    this.releases = new StatementBatcher(async (inputs) => {
-      await this.pool.query({
-        ...releaseStatement,
-        values: [namespace, inputs.map(({ id }) => id), inputs.map(({ token }) => token)],
-      });
-      return inputs.map(() => undefined);
-    }, batching);
+    // Completion and release answer nothing: one statement per batch, the id and one more column.
+    const writes = (statement: typeof completeStatement, column: 'ms' | 'token') =>
+      new StatementBatcher<ClaimInput, undefined>(async (inputs) => {
+        const values = [
+          namespace,
+          inputs.map(({ id }) => id),
+          inputs.map((input) => input[column]),
+        ];
+        await this.pool.query({ ...statement, values });
+        return inputs.map(() => undefined);
+      }, batching);
+    this.completions = writes(completeStatement, 'ms');
+    this.releases = writes(releaseStatement, 'token');
   }
 
   async claim(id: string, leaseMs: number): Promise<VisiwiseClaimResult> {

@@ -8,7 +8,7 @@ export interface StatementBatcherOptions<I> {
    * A statement with no answer by then fails its items, and the next one may start: a hung
    * connection must not hold every later delivery (its late answer is ignored). @default none
    */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
 }
 
 interface Pending<I, O> {
